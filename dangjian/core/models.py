@@ -46,6 +46,9 @@ class AuditChainHead(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self):
+        return f"audit head #{self.last_seq}"
+
 
 class ImportBatch(models.Model):
     """One uploaded file being imported: its rows, the preview's findings, and what it created."""
@@ -89,3 +92,6 @@ class ImportedObject(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.object_type}:{self.object_id} (row {self.row_number})"
