@@ -50,8 +50,8 @@ class RoleAssignment(models.Model):
         constraints = [
             # Party roles are always held at an org; system roles never are.
             models.CheckConstraint(
-                condition=(Q(role__in=[r.value for r in PARTY_ROLES]) & Q(org__isnull=False))
-                | (~Q(role__in=[r.value for r in PARTY_ROLES]) & Q(org__isnull=True)),
+                condition=(Q(role__in=sorted(PARTY_ROLES)) & Q(org__isnull=False))
+                | (~Q(role__in=sorted(PARTY_ROLES)) & Q(org__isnull=True)),
                 name="role_org_matches_kind",
             ),
         ]
