@@ -14,7 +14,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('orgs', '0002_path_prefix_index'),
     ]
 
     operations = [
@@ -71,12 +70,9 @@ class Migration(migrations.Migration):
                 ('granted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='授予时间')),
                 ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='终止时间')),
                 ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.org')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_assignments', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'verbose_name': '角色授权',
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['department_admin', 'member', 'org_admin', 'secretary']), ('org__isnull', False)), models.Q(models.Q(('role__in', ['department_admin', 'member', 'org_admin', 'secretary']), _negated=True), ('org__isnull', True)), _connector='OR'), name='role_org_matches_kind')],
             },
         ),
     ]
