@@ -6,27 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('orgs', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='roleassignment',
-            name='org',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.org'),
+            model_name="roleassignment",
+            name="org",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="orgs.org",
+            ),
         ),
         migrations.AddField(
-            model_name='roleassignment',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_assignments', to=settings.AUTH_USER_MODEL),
+            model_name="roleassignment",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="role_assignments",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['department_admin', 'member', 'org_admin', 'secretary']), ('org__isnull', False)), models.Q(models.Q(('role__in', ['department_admin', 'member', 'org_admin', 'secretary']), _negated=True), ('org__isnull', True)), _connector='OR'), name='role_org_matches_kind'),
+            model_name="roleassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("role__in", ["department_admin", "member", "org_admin", "secretary"]),
+                        ("org__isnull", False),
+                    ),
+                    models.Q(
+                        models.Q(
+                            ("role__in", ["department_admin", "member", "org_admin", "secretary"]),
+                            _negated=True,
+                        ),
+                        ("org__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="role_org_matches_kind",
+            ),
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,72 +14,144 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True, verbose_name='序号')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_name', models.CharField(max_length=150, verbose_name='操作人')),
-                ('via', models.CharField(max_length=30, verbose_name='途径')),
-                ('action', models.CharField(db_index=True, max_length=60, verbose_name='操作')),
-                ('object_type', models.CharField(db_index=True, max_length=60, verbose_name='对象类型')),
-                ('object_id', models.CharField(db_index=True, max_length=64, verbose_name='对象编号')),
-                ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('org_id_at_time', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='组织编号')),
-                ('org_path', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='组织路径')),
-                ('before', models.JSONField(blank=True, null=True, verbose_name='修改前')),
-                ('after', models.JSONField(blank=True, null=True, verbose_name='修改后')),
-                ('request_id', models.CharField(blank=True, max_length=64, verbose_name='请求号')),
-                ('client_ip', models.CharField(blank=True, max_length=45, verbose_name='IP地址')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True, verbose_name="序号")),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                ("actor_name", models.CharField(max_length=150, verbose_name="操作人")),
+                ("via", models.CharField(max_length=30, verbose_name="途径")),
+                ("action", models.CharField(db_index=True, max_length=60, verbose_name="操作")),
+                ("object_type", models.CharField(db_index=True, max_length=60, verbose_name="对象类型")),
+                ("object_id", models.CharField(db_index=True, max_length=64, verbose_name="对象编号")),
+                ("object_repr", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                (
+                    "org_id_at_time",
+                    models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name="组织编号"),
+                ),
+                (
+                    "org_path",
+                    models.CharField(blank=True, db_index=True, max_length=255, verbose_name="组织路径"),
+                ),
+                ("before", models.JSONField(blank=True, null=True, verbose_name="修改前")),
+                ("after", models.JSONField(blank=True, null=True, verbose_name="修改后")),
+                ("request_id", models.CharField(blank=True, max_length=64, verbose_name="请求号")),
+                ("client_ip", models.CharField(blank=True, max_length=45, verbose_name="IP地址")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计日志',
-                'ordering': ['-seq'],
+                "verbose_name": "审计日志",
+                "ordering": ["-seq"],
             },
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40, verbose_name='导入类型')),
-                ('file_name', models.CharField(max_length=255, verbose_name='文件名')),
-                ('content', models.BinaryField(verbose_name='文件内容')),
-                ('status', models.CharField(choices=[('previewed', '待确认'), ('committed', '已导入'), ('cancelled', '已取消'), ('undone', '已撤销')], default='previewed', max_length=20, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='上传时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('total_rows', models.PositiveIntegerField(default=0, verbose_name='总行数')),
-                ('valid_rows', models.PositiveIntegerField(default=0, verbose_name='有效行数')),
-                ('imported_rows', models.PositiveIntegerField(default=0, verbose_name='已导入行数')),
-                ('errors', models.JSONField(default=list, verbose_name='错误')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40, verbose_name="导入类型")),
+                ("file_name", models.CharField(max_length=255, verbose_name="文件名")),
+                ("content", models.BinaryField(verbose_name="文件内容")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("previewed", "待确认"),
+                            ("committed", "已导入"),
+                            ("cancelled", "已取消"),
+                            ("undone", "已撤销"),
+                        ],
+                        default="previewed",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="上传时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("total_rows", models.PositiveIntegerField(default=0, verbose_name="总行数")),
+                ("valid_rows", models.PositiveIntegerField(default=0, verbose_name="有效行数")),
+                ("imported_rows", models.PositiveIntegerField(default=0, verbose_name="已导入行数")),
+                ("errors", models.JSONField(default=list, verbose_name="错误")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '导入批次',
-                'ordering': ['-created_at'],
+                "verbose_name": "导入批次",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ImportedObject',
+            name="ImportedObject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(max_length=60)),
-                ('object_id', models.BigIntegerField()),
-                ('row_number', models.PositiveIntegerField()),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objects_created', to='core.importbatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=60)),
+                ("object_id", models.BigIntegerField()),
+                ("row_number", models.PositiveIntegerField()),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objects_created",
+                        to="core.importbatch",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='core_import_object__cc9a3a_idx')],
+                "indexes": [
+                    models.Index(fields=["object_type", "object_id"], name="core_import_object__cc9a3a_idx")
+                ],
             },
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,45 +15,129 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Org',
+            name="Org",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=255, unique=True)),
-                ('depth', models.PositiveIntegerField()),
-                ('numchild', models.PositiveIntegerField(default=0)),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('short_name', models.CharField(blank=True, max_length=60, verbose_name='简称')),
-                ('kind', models.CharField(choices=[('committee', '党委'), ('working_committee', '党工委'), ('general_branch', '党总支'), ('branch', '党支部'), ('joint_branch', '联合党支部'), ('temporary_branch', '临时党支部')], max_length=30, verbose_name='类别')),
-                ('sector', models.CharField(choices=[('organ', '机关'), ('institution', '事业单位'), ('soe', '国有企业'), ('private_enterprise', '非公企业'), ('social_org', '社会组织'), ('village', '农村'), ('community', '社区'), ('school', '学校'), ('hospital', '医院'), ('other', '其他')], default='other', max_length=30, verbose_name='领域')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='组织编码')),
-                ('status', models.CharField(choices=[('active', '正常'), ('dissolved', '已撤销')], default='active', max_length=20, verbose_name='状态')),
-                ('founded_on', models.DateField(blank=True, null=True, verbose_name='成立日期')),
-                ('dissolved_on', models.DateField(blank=True, null=True, verbose_name='撤销日期')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=255, unique=True)),
+                ("depth", models.PositiveIntegerField()),
+                ("numchild", models.PositiveIntegerField(default=0)),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                ("short_name", models.CharField(blank=True, max_length=60, verbose_name="简称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("committee", "党委"),
+                            ("working_committee", "党工委"),
+                            ("general_branch", "党总支"),
+                            ("branch", "党支部"),
+                            ("joint_branch", "联合党支部"),
+                            ("temporary_branch", "临时党支部"),
+                        ],
+                        max_length=30,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("organ", "机关"),
+                            ("institution", "事业单位"),
+                            ("soe", "国有企业"),
+                            ("private_enterprise", "非公企业"),
+                            ("social_org", "社会组织"),
+                            ("village", "农村"),
+                            ("community", "社区"),
+                            ("school", "学校"),
+                            ("hospital", "医院"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=30,
+                        verbose_name="领域",
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="组织编码")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "正常"), ("dissolved", "已撤销")],
+                        default="active",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("founded_on", models.DateField(blank=True, null=True, verbose_name="成立日期")),
+                ("dissolved_on", models.DateField(blank=True, null=True, verbose_name="撤销日期")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': '党组织',
-                'indexes': [models.Index(fields=['kind'], name='orgs_org_kind_9c2247_idx'), models.Index(fields=['name'], name='orgs_org_name_b7cacd_idx')],
+                "verbose_name": "党组织",
+                "indexes": [
+                    models.Index(fields=["kind"], name="orgs_org_kind_9c2247_idx"),
+                    models.Index(fields=["name"], name="orgs_org_name_b7cacd_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrgEvent',
+            name="OrgEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('founded', '成立'), ('renamed', '更名'), ('moved', '调整隶属关系'), ('changed', '信息变更'), ('dissolved', '撤销')], max_length=30, verbose_name='事项')),
-                ('occurred_on', models.DateField(verbose_name='发生日期')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='登记时间')),
-                ('document_number', models.CharField(blank=True, max_length=100, verbose_name='文号')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='详情')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='orgs.org')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("founded", "成立"),
+                            ("renamed", "更名"),
+                            ("moved", "调整隶属关系"),
+                            ("changed", "信息变更"),
+                            ("dissolved", "撤销"),
+                        ],
+                        max_length=30,
+                        verbose_name="事项",
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="发生日期")),
+                (
+                    "recorded_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="登记时间"),
+                ),
+                ("document_number", models.CharField(blank=True, max_length=100, verbose_name="文号")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="详情")),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="orgs.org"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党组织事项',
-                'ordering': ['-occurred_on', '-recorded_at'],
-                'indexes': [models.Index(fields=['kind', 'occurred_on'], name='orgs_orgeve_kind_56cdc4_idx')],
+                "verbose_name": "党组织事项",
+                "ordering": ["-occurred_on", "-recorded_at"],
+                "indexes": [models.Index(fields=["kind", "occurred_on"], name="orgs_orgeve_kind_56cdc4_idx")],
             },
         ),
     ]
