@@ -11,4 +11,4 @@ def _sm3():
 
 class PBKDF2SM3PasswordHasher(PBKDF2PasswordHasher):
     algorithm = "pbkdf2_sm3"
-    digest = _sm3
+    digest = staticmethod(_sm3)
