@@ -1,5 +1,32 @@
-"""The REST API at /api/v1/: one NinjaAPI with a router per app."""
+"""The REST API at /api/v1/: one NinjaAPI with a router per app.
 
-from ninja import NinjaAPI
+Bearer tokens everywhere except where a route says ``auth=None`` (issuing a token). The docs page
+uses the Swagger UI files django-ninja ships in its own static folder (``ninja`` is in
+INSTALLED_APPS), so it works on an intranet without internet; the online spec validator is off
+for the same reason.
+"""
 
-api = NinjaAPI(title="党建云 API", version="1.0.0", urls_namespace="api")
+from ninja import NinjaAPI, Swagger
+
+from dangjian.accounts.api import router as accounts_router
+from dangjian.core.api import ApiRenderer, BearerToken, audit_router, install_error_handlers
+from dangjian.orgs.api import router as orgs_router
+
+api = NinjaAPI(
+    title="党建云 API",
+    version="1.0.0",
+    description=(
+        "先用 POST /api/v1/auth/token 以用户名和密码换取令牌,之后每个请求带上 "
+        "`Authorization: Bearer <令牌>`。列表返回 {count, items, next};"
+        "错误返回 {code, message, details}。"
+    ),
+    urls_namespace="api",
+    auth=BearerToken(),
+    renderer=ApiRenderer(),
+    docs=Swagger(settings={"validatorUrl": None}),
+)
+install_error_handlers(api)
+
+api.add_router("/auth", accounts_router)
+api.add_router("/orgs", orgs_router)
+api.add_router("/audit", audit_router)
