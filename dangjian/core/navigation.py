@@ -1,0 +1,81 @@
+"""The left menu: one explicit list of every page a user can open from it.
+
+Each app's pages are listed here by URL name, with who may see the entry. Entries whose URL
+does not resolve are skipped, so a module appears in the menu exactly when its pages exist,
+and a user sees only entries they may open (no dead links, no "permission denied" clicks).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from dangjian.accounts.roles import Role
+from dangjian.core.access import has_system_role, scopes_for
+
+
+def holds_party_role(user) -> bool:
+    return bool(scopes_for(user))
+
+
+def can_change_somewhere(user) -> bool:
+    return any(scope.can_change for scope in scopes_for(user))
+
+
+def anyone(user) -> bool:
+    return True
+
+
+def system_role(role: Role) -> Callable:
+    return lambda user: has_system_role(user, role)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    section: str
+    label: str
+    url_name: str
+    visible: Callable = anyone
+
+
+MENU = [
+    MenuItem("", "工作台", "core:home"),
+    MenuItem("党组织", "组织列表", "orgs:list", holds_party_role),
+    MenuItem("党组织", "批量导入", "imports:list", can_change_somewhere),
+    MenuItem("系统管理", "用户管理", "accounts:user_list", system_role(Role.SYSTEM_ADMIN)),
+    MenuItem("系统管理", "角色授权", "accounts:role_list", system_role(Role.SECURITY_ADMIN)),
+    MenuItem("系统管理", "审计日志", "core:audit_list", system_role(Role.AUDIT_ADMIN)),
+    MenuItem("我的", "修改密码", "accounts:password_change"),
+    MenuItem("我的", "API 令牌", "accounts:tokens"),
+]
+
+
+@dataclass
+class MenuSection:
+    title: str
+    entries: list
+
+
+def menu_for(request) -> list[MenuSection]:
+    """The sections and entries this user may open; the entry of the current page is marked active."""
+    user = request.user
+    if not user.is_authenticated:
+        return []
+    sections: dict[str, MenuSection] = {}
+    current = getattr(request, "resolver_match", None)
+    current_name = current.view_name if current else ""
+    for item in MENU:
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        if not item.visible(user):
+            continue
+        app = item.url_name.split(":")[0]
+        active = current_name == item.url_name or (
+            current_name.startswith(app + ":") and item.url_name.endswith((":list", ":home"))
+        )
+        sections.setdefault(item.section, MenuSection(item.section, [])).entries.append(
+            {"label": item.label, "url": url, "active": active}
+        )
+    return list(sections.values())
