@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,7 +13,7 @@ from django.utils import timezone
 from dangjian.accounts.models import ApiToken, RoleAssignment, User
 from dangjian.accounts.roles import PARTY_ROLES, Role
 from dangjian.core import audit
-from dangjian.core.access import forget_cached_scope, has_system_role
+from dangjian.core.access import forget_cached_scope, has_system_role, system_roles_of
 from dangjian.core.audit import Actor
 from dangjian.core.crypto import sm3_hex
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
@@ -37,6 +37,8 @@ def user_state(user: User) -> dict:
 class LoginResult:
     user: User | None
     message: str = ""
+    # Set when the account is locked, so a page can say until when.
+    locked_until: datetime | None = None
 
 
 def _generic_failure() -> LoginResult:
@@ -60,7 +62,9 @@ def check_login(
         actor = Actor(user=user, via=via, request_id=request_id, client_ip=client_ip)
         if user.is_locked(now):
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            return LoginResult(None, f"连续登录失败次数过多,账号已锁定,请{minutes}分钟后再试。")
+            return LoginResult(
+                None, f"连续登录失败次数过多,账号已锁定,请{minutes}分钟后再试。", user.locked_until
+            )
         if not user.check_password(password):  # also upgrades an older hash to the first hasher
             user.failed_logins += 1
             fields = ["failed_logins"]
@@ -73,6 +77,7 @@ def check_login(
                 return LoginResult(
                     None,
                     f"连续登录失败{settings.LOGIN_MAX_FAILURES}次,账号已锁定{settings.LOGIN_LOCKOUT_MINUTES}分钟。",
+                    user.locked_until,
                 )
             user.save(update_fields=fields)
             return _generic_failure()
@@ -119,6 +124,9 @@ def create_user(actor: Actor, *, username: str, password: str, display_name: str
 def set_user_active(actor: Actor, user: User, active: bool) -> User:
     """Disable or re-enable a login. Accounts are never deleted: the log refers to them."""
     require_system_role(actor, Role.SYSTEM_ADMIN)
+    if not active and actor.user is not None and actor.user.pk == user.pk:
+        # The last system administrator would otherwise be able to shut everyone out of account management.
+        raise NotPermitted("不能停用自己的账号。")
     before = user_state(user)
     user.is_active = active
     user.save(update_fields=["is_active"])
@@ -129,8 +137,25 @@ def set_user_active(actor: Actor, user: User, active: bool) -> User:
 
 
 @transaction.atomic
+def unlock_user(actor: Actor, user: User) -> User:
+    """Lift a lockout before it runs out, e.g. after the user has called the administrator."""
+    require_system_role(actor, Role.SYSTEM_ADMIN)
+    before = user_state(user)
+    user.failed_logins, user.locked_until = 0, None
+    user.save(update_fields=["failed_logins", "locked_until"])
+    audit.record(actor, "user.unlock", user, before=before, after=user_state(user))
+    return user
+
+
+@transaction.atomic
 def reset_password(actor: Actor, user: User, password: str) -> User:
     require_system_role(actor, Role.SYSTEM_ADMIN)
+    if not actor.is_system and system_roles_of(user):
+        # Otherwise the system administrator could take over the security or audit administrator's
+        # account and undo the separation of the three roles. An operator on the server can still do it.
+        raise NotPermitted(
+            "不能在页面上重置系统管理类账号的密码;请由服务器运维人员用命令 manage.py reset_password 办理。"
+        )
     validate_new_password(password, user)
     user.set_password(password)
     user.failed_logins, user.locked_until = 0, None
