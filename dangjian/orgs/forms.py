@@ -5,6 +5,7 @@ from django import forms
 from dangjian.core.forms import DateInput, StyledFormMixin
 from dangjian.orgs.models import OrgKind, OrgStatus, Sector
 
+SORT_CHOICES = [("path", "树形顺序"), ("name", "名称"), ("code", "组织编码"), ("founded_on", "成立日期")]
 DOCUMENT_HELP = "批准设立、更名、调整或撤销的文件编号,如“X组字〔2026〕12号”。"
 
 
@@ -17,6 +18,7 @@ class OrgFilterForm(StyledFormMixin, forms.Form):
         required=False,
         choices=[(OrgStatus.ACTIVE, "正常"), (OrgStatus.DISSOLVED, "已撤销"), ("all", "全部")],
     )
+    sort = forms.ChoiceField(label="排序", required=False, choices=SORT_CHOICES)
 
 
 class OrgCreateForm(StyledFormMixin, forms.Form):

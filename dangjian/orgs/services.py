@@ -82,7 +82,7 @@ def clean_sector(sector: str | None) -> str:
     return sector
 
 
-def clean_code(code: str | None, exclude_pk: int | None = None) -> str:
+def clean_code(code: str | None, actor: Actor, exclude_pk: int | None = None) -> str:
     code = (code or "").strip()
     if not code:
         raise ServiceError("组织编码不能为空。", field="code")
@@ -90,7 +90,10 @@ def clean_code(code: str | None, exclude_pk: int | None = None) -> str:
         raise ServiceError("组织编码只能由字母、数字和 - _ . 组成,最长40位。", field="code")
     clash = Org.objects.filter(code=code).exclude(pk=exclude_pk).first()
     if clash is not None:
-        raise ConflictError(f"组织编码“{code}”已被“{clash.name}”使用。", field="code")
+        # Name the org holding the code only to someone who may see it: codes must not reveal other subtrees.
+        if actor.is_system or path_in_scope(actor.user, clash.path):
+            raise ConflictError(f"组织编码“{code}”已被“{clash.name}”使用。", field="code")
+        raise ConflictError(f"组织编码“{code}”已被使用。", field="code")
     return code
 
 
@@ -144,7 +147,7 @@ def create_org(
     short_name = clean_name(short_name, "short_name", "简称", 60)
     kind = clean_kind(kind)
     sector = clean_sector(sector)
-    code = clean_code(code)
+    code = clean_code(code, actor)
     founded_on = clean_date(founded_on, "founded_on", "成立日期")
     if parent is None:
         if not actor.is_system:
@@ -185,7 +188,7 @@ def update_org(
         "name": clean_name,
         "short_name": lambda v: clean_name(v, "short_name", "简称", 60),
         "sector": clean_sector,
-        "code": lambda v: clean_code(v, exclude_pk=org.pk),
+        "code": lambda v: clean_code(v, actor, exclude_pk=org.pk),
         "founded_on": lambda v: clean_date(v, "founded_on", "成立日期"),
     }
     cleaned = {field: cleaners[field](value) for field, value in changes.items()}

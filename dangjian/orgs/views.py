@@ -69,7 +69,7 @@ def filtered_orgs(user, within, form):
         orgs = orgs.filter(
             Q(name__contains=data["q"]) | Q(code=data["q"]) | Q(short_name__contains=data["q"])
         )
-    return orgs.order_by("path")
+    return orgs.order_by(data.get("sort") or "path", "path")
 
 
 @login_required
@@ -79,6 +79,7 @@ def org_list(request):
     within_id = request.GET.get("within")
     within = visible_org(request, within_id) if within_id else request.get_current_org()
     form = OrgFilterForm(request.GET or None)
+    tree_order = request.GET.get("sort", "path") in ("", "path")
     page = Paginator(filtered_orgs(request.user, within, form), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -87,7 +88,8 @@ def org_list(request):
             "within": within,
             "form": form,
             "page_obj": page,
-            "rows": [(org, org.depth - within.depth) for org in page],
+            # Indented by level only in tree order, where the indentation means something.
+            "rows": [(org, org.depth - within.depth if tree_order else 0) for org in page],
             "can_change_within": can_change(request.user, within),
         },
     )

@@ -52,7 +52,9 @@ def test_it_builds_a_county_scale_city_with_every_kind_of_org(seeded):
     orgs = Org.objects.all()
     assert 300 <= orgs.count() <= 500
     root = Org.get_root_nodes().get()
-    assert root.kind == OrgKind.COMMITTEE and root.name.endswith("市委员会") and root.short_name.endswith("市委")
+    assert (
+        root.kind == OrgKind.COMMITTEE and root.name.endswith("市委员会") and root.short_name.endswith("市委")
+    )
     working = root.get_children().get(kind=OrgKind.WORKING_COMMITTEE, name__endswith="市直机关工委")
     assert working.get_children().filter(name__contains="局机关").exists()
     counties = root.get_children().filter(kind=OrgKind.COMMITTEE, name__endswith="县委员会")
@@ -62,7 +64,13 @@ def test_it_builds_a_county_scale_city_with_every_kind_of_org(seeded):
     assert orgs.filter(kind=OrgKind.TEMPORARY_BRANCH, name__endswith="临时党支部").exists()
     assert orgs.filter(kind=OrgKind.JOINT_BRANCH, name__endswith="联合党支部").exists()
     sectors = set(orgs.values_list("sector", flat=True))
-    assert {Sector.VILLAGE, Sector.COMMUNITY, Sector.SCHOOL, Sector.HOSPITAL, Sector.PRIVATE_ENTERPRISE} <= sectors
+    assert {
+        Sector.VILLAGE,
+        Sector.COMMUNITY,
+        Sector.SCHOOL,
+        Sector.HOSPITAL,
+        Sector.PRIVATE_ENTERPRISE,
+    } <= sectors
 
 
 def test_it_keeps_the_tree_valid_and_the_codes_unique(seeded):

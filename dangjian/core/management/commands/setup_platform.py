@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--demo", choices=sorted(SCALES), help="load demo data of this scale when the database has no orgs"
+            "--demo",
+            choices=sorted(SCALES),
+            help="load demo data of this scale when the database has no orgs",
         )
 
     def handle(self, *args, demo: str | None, **options):

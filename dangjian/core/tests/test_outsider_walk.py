@@ -1,0 +1,165 @@
+"""The outsider walks every page URL and every API route and sees nothing of another subtree.
+
+The outsider is the secretary of 乙社区党支部. Everything under 甲县委 (orgs, their events, an
+import batch, the county admin's API token and role) must stay invisible: every id of those
+answers 404 (or 403 where the page is a system tool), no response names them, and no write lands.
+New URLs are walked automatically: this test reads the URL resolver and the OpenAPI schema.
+"""
+
+import io
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from python_calamine import CalamineWorkbook
+
+from dangjian.accounts import services as account_services
+from dangjian.api import api
+from dangjian.core.models import AuditEntry, ImportBatch
+from dangjian.orgs.models import Org, OrgEvent
+
+HIDDEN_NAMES = ["甲县委", "甲镇党委", "甲村党支部"]
+PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+OPENAPI_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def page_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from page_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern)
+
+
+def fill(route: str, value) -> str:
+    return PARAM.sub(str(value), route)
+
+
+def state():
+    return (
+        sorted(Org.objects.values_list("pk", "name", "path", "status")),
+        OrgEvent.objects.count(),
+        ImportBatch.objects.filter(status="committed").count(),
+    )
+
+
+def text_of(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK":  # an xlsx export: read its cells
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        return "\n".join(
+            str(cell)
+            for name in book.sheet_names
+            for row in book.get_sheet_by_name(name).to_python()
+            for cell in row
+        )
+    return content.decode("utf-8", errors="replace")
+
+
+def ids_the_outsider_may_see(outsider) -> set[int]:
+    """Ids of the outsider's own records: a hidden id equal to one of these would not prove anything."""
+    return (
+        set(Org.objects.visible_to(outsider).values_list("pk", flat=True))
+        | set(OrgEvent.objects.visible_to(outsider).values_list("pk", flat=True))
+        | set(outsider.role_assignments.values_list("pk", flat=True))
+        | set(outsider.api_tokens.values_list("pk", flat=True))
+        | set(ImportBatch.objects.filter(created_by=outsider).values_list("pk", flat=True))
+        | {outsider.pk}
+    )
+
+
+@pytest.fixture
+def hidden_ids(tree, county_admin, outsider, actor_for):
+    """Ids of records in 甲县委's subtree or belonging to its people (none shared with the outsider's)."""
+    token, _ = account_services.issue_token(actor_for(county_admin, "api"))
+    batch = ImportBatch.objects.create(
+        kind="orgs", file_name="甲县委组织.xlsx", content=b"", created_by=county_admin
+    )
+    event_ids = list(
+        OrgEvent.objects.filter(org__path__startswith=tree["county_a"].path).values_list("pk", flat=True)
+    )
+    hidden = (
+        {tree["county_a"].pk, tree["town_a"].pk, tree["branch_a"].pk, token.pk, batch.pk, county_admin.pk}
+        | set(county_admin.role_assignments.values_list("pk", flat=True))
+        | set(event_ids)
+    )
+    return sorted(hidden - ids_the_outsider_may_see(outsider))
+
+
+def assert_hidden(response, where):
+    body = text_of(response)
+    for name in HIDDEN_NAMES:
+        assert name not in body, f"{where} answered {response.status_code} and showed {name}"
+
+
+def test_the_outsider_sees_nothing_on_any_page(tree, outsider, hidden_ids, client):
+    before = state()
+    last_audit_pk = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    walked = 0
+    for route in page_patterns():
+        if route.startswith("api/"):
+            continue
+        values = hidden_ids if PARAM.search(route) else [None]
+        for value in values:
+            url = "/" + fill(route, value)
+            for query in (
+                "",
+                *(f"?parent={v}&within={v}&org={v}" for v in (tree["county_a"].pk, tree["branch_a"].pk)),
+            ):
+                client.force_login(outsider)  # again each time: the walk also meets the logout URL
+                response = client.get(url + query)
+                assert_hidden(response, f"GET {url}{query}")
+                if value is not None:
+                    assert response.status_code in (403, 404, 405), (
+                        f"GET {url} answered {response.status_code}"
+                    )
+            client.force_login(outsider)
+            response = client.post(url, {"parent": tree["county_a"].pk, "org": tree["branch_a"].pk})
+            assert_hidden(response, f"POST {url}")
+            walked += 1
+    assert walked > 20, "the walk found too few URLs: is the resolver empty?"
+    assert state() == before
+    # The outsider may have written to their own account (a token, say), never into 甲县委's subtree.
+    assert not AuditEntry.objects.filter(
+        pk__gt=last_audit_pk, org_path__startswith=tree["county_a"].path
+    ).exists()
+
+
+def test_the_outsider_sees_nothing_through_the_api(tree, outsider, hidden_ids, client, actor_for):
+    own_token, raw = account_services.issue_token(actor_for(outsider, "api"))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    schema = api.get_openapi_schema()
+    before = state()
+    walked = 0
+    for route, operations in schema["paths"].items():
+        values = hidden_ids if OPENAPI_PARAM.search(route) else [None]
+        if "/tokens/" in route:
+            # The outsider's own token may share an id with a hidden record; revoking it is their right.
+            values = [v for v in values if v != own_token.pk]
+        for value in values:
+            url = OPENAPI_PARAM.sub(str(value), route)
+            for method in operations:
+                lists_orgs = method == "get" and route.rstrip("/").endswith("/orgs")
+                query = f"?within={tree['county_a'].pk}" if lists_orgs else ""
+                body = {
+                    "parent_id": tree["county_a"].pk,
+                    "name": "渗透支部",
+                    "kind": "branch",
+                    "code": "HACK1",
+                }
+                response = getattr(client, method)(
+                    url + query,
+                    data=body if method in ("post", "patch", "put") else None,
+                    content_type="application/json",
+                    **headers,
+                )
+                assert_hidden(response, f"{method.upper()} {url}{query}")
+                if value is not None or query:
+                    assert response.status_code in (403, 404), (
+                        f"{method.upper()} {url}{query}: {response.status_code}"
+                    )
+                walked += 1
+    assert walked > 8, "the walk found too few API routes"
+    assert state() == before
+    assert not Org.objects.filter(code="HACK1").exists()
