@@ -36,7 +36,7 @@ run: setup
 	@echo "  demo_secadmin   安全管理员"
 	@echo "  demo_auditor    审计管理员"
 	@echo "按 Ctrl+C 停止。"
-	@exec $(BIN)/gunicorn dangjian.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) \
+	@exec $(BIN)/gunicorn dangjian.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --timeout 300 \
 		--access-logfile - --error-logfile - --log-level warning
 
 test: $(VENV)/.installed-test

@@ -7,6 +7,8 @@ Explicit calls rather than model signals: signals skip bulk writes and scripts.
 
 import json
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -102,6 +104,22 @@ def entry_content(entry: AuditEntry) -> dict:
     }
 
 
+# Set while an import preview rehearses its rows: everything it writes is rolled back, so there is nothing
+# to log, and skipping the log keeps the preview from holding the chain head's lock (which would stop
+# every other write on the platform) for as long as a large file takes to check.
+_rehearsing: ContextVar[bool] = ContextVar("audit_rehearsing", default=False)
+
+
+@contextmanager
+def rehearsal():
+    """Run writes that will be rolled back without appending to the audit chain."""
+    token = _rehearsing.set(True)
+    try:
+        yield
+    finally:
+        _rehearsing.reset(token)
+
+
 def record(
     actor: Actor,
     action: str,
@@ -111,10 +129,12 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     sensitive: Iterable[str] = (),
-) -> AuditEntry:
+) -> AuditEntry | None:
     """Append one entry for a write. Must run inside the write's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside the write's transaction")
+    if _rehearsing.get():
+        return None
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     entry = AuditEntry(
         seq=head.last_seq + 1,

@@ -341,7 +341,7 @@ def run_rows(importer: Importer, actor: Actor, table: Table, skip: frozenset[int
 def check(importer: Importer, actor: Actor, file_name: str, content: bytes) -> RunResult:
     """Run the whole file and roll everything back: what a commit would do, saving nothing."""
     table = read_table(file_name, content, importer.columns)
-    with transaction.atomic():
+    with transaction.atomic(), audit.rehearsal():
         result = run_rows(importer, actor, table)
         transaction.set_rollback(True)
     result.created = []  # rolled back: the objects no longer exist

@@ -31,3 +31,18 @@ def test_deleting_the_last_entry_breaks_the_chain(tree):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditentry WHERE seq = 6")
     assert verify_chain().seq == 6
+
+
+def test_a_rehearsal_appends_nothing_and_takes_no_lock(tree, system_actor):
+    from django.db import transaction
+
+    from dangjian.core import audit
+    from dangjian.core.models import AuditChainHead
+
+    head_before = AuditChainHead.objects.get(pk=1).last_seq
+    with transaction.atomic():
+        with audit.rehearsal():
+            assert audit.record(system_actor, "org.update", tree["city"], org=tree["city"]) is None
+        # Outside the rehearsal the chain grows again.
+        assert audit.record(system_actor, "org.update", tree["city"], org=tree["city"]) is not None
+    assert AuditChainHead.objects.get(pk=1).last_seq == head_before + 1
