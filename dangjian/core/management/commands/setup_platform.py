@@ -40,6 +40,8 @@ class Command(BaseCommand):
                 raise CommandError(f"缺少密钥 {name}:请检查环境变量或 var/keys/ 目录。")
 
     def ensure_database_folder(self):
+        # WhiteNoise serves the sources directly but warns on every start when this folder is missing.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         database = connections[DEFAULT_DB_ALIAS].settings_dict
         if database["ENGINE"] == "django.db.backends.sqlite3" and str(database["NAME"]) != ":memory:":
             Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
