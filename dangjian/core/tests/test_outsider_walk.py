@@ -6,34 +6,15 @@ answers 404 (or 403 where the page is a system tool), no response names them, an
 New URLs are walked automatically: this test reads the URL resolver and the OpenAPI schema.
 """
 
-import io
-import re
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
-from python_calamine import CalamineWorkbook
 
 from dangjian.accounts import services as account_services
 from dangjian.api import api
 from dangjian.core.models import AuditEntry, ImportBatch
+from dangjian.core.tests.walking import OPENAPI_PARAM, PARAM, fill, page_routes, text_of
 from dangjian.orgs.models import Org, OrgEvent
 
 HIDDEN_NAMES = ["甲县委", "甲镇党委", "甲村党支部"]
-PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
-OPENAPI_PARAM = re.compile(r"\{(\w+)\}")
-
-
-def page_patterns(resolver=None, prefix=""):
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from page_patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern)
-
-
-def fill(route: str, value) -> str:
-    return PARAM.sub(str(value), route)
 
 
 def state():
@@ -42,19 +23,6 @@ def state():
         OrgEvent.objects.count(),
         ImportBatch.objects.filter(status="committed").count(),
     )
-
-
-def text_of(response) -> str:
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    if content[:2] == b"PK":  # an xlsx export: read its cells
-        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        return "\n".join(
-            str(cell)
-            for name in book.sheet_names
-            for row in book.get_sheet_by_name(name).to_python()
-            for cell in row
-        )
-    return content.decode("utf-8", errors="replace")
 
 
 def ids_the_outsider_may_see(outsider) -> set[int]:
@@ -97,9 +65,7 @@ def test_the_outsider_sees_nothing_on_any_page(tree, outsider, hidden_ids, clien
     before = state()
     last_audit_pk = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     walked = 0
-    for route in page_patterns():
-        if route.startswith("api/"):
-            continue
+    for route, _name in page_routes():
         values = hidden_ids if PARAM.search(route) else [None]
         for value in values:
             url = "/" + fill(route, value)

@@ -6,24 +6,18 @@ The test walks every page URL of the resolver and every /api/v1/orgs route with 
 pages are checked without being listed here; only the pages a role owns are skipped.
 """
 
-import io
-import re
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver
-from python_calamine import CalamineWorkbook
 
 from conftest import PASSWORD
 from dangjian.accounts import services as account_services
 from dangjian.accounts.models import ApiToken, RoleAssignment, User
 from dangjian.api import api
 from dangjian.core.models import AuditEntry, ImportBatch
+from dangjian.core.tests.walking import OPENAPI_PARAM, PARAM, fill, page_routes, text_of
 from dangjian.orgs.models import Org, OrgEvent
 
 TREE_NAMES = ["测试市委", "甲县委", "甲镇党委", "甲村党支部", "乙县委", "乙社区党支部"]
-PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
-OPENAPI_PARAM = re.compile(r"\{(\w+)\}")
 
 # The pages each role exists to use. They are checked by their own tests, not here.
 OWN_PAGES = {
@@ -41,33 +35,6 @@ AUDITOR_OWN_ACCOUNT = {
     "accounts:token_revoke",
     "accounts:logout",
 }
-
-
-def page_routes(resolver=None, prefix="", namespace=""):
-    """(route, URL name) of every page, from the resolver itself."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from page_routes(entry, prefix + str(entry.pattern), entry.namespace or namespace)
-        elif isinstance(entry, URLPattern) and not (prefix + str(entry.pattern)).startswith("api/"):
-            yield prefix + str(entry.pattern), f"{namespace}:{entry.name}"
-
-
-def fill(route: str, value) -> str:
-    return PARAM.sub(str(value), route)
-
-
-def text_of(response) -> str:
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    if content[:2] == b"PK":  # an xlsx download: read its cells
-        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        return "\n".join(
-            str(cell)
-            for name in book.sheet_names
-            for row in book.get_sheet_by_name(name).to_python()
-            for cell in row
-        )
-    return content.decode("utf-8", errors="replace")
 
 
 def assert_no_party_data(response, where):
