@@ -143,9 +143,9 @@ def report(all_figures: list[dict], skipped: list[str], total_s: float) -> str:
             )
     lines += [
         "",
-        "The page as shipped and as a range, for the first, middle and last county in path order:",
+        "The page with the prefix match alone (before) and as shipped (prefix + range), for the first, middle and last county in path order:",
         "",
-        "| Database | County | path LIKE (ms) | range (ms) |",
+        "| Database | County | LIKE alone (ms) | as shipped (ms) |",
         "|---|---|---:|---:|",
     ]
     for figures in all_figures:

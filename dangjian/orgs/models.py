@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from dangjian.core.access import VIEW, ScopedQuerySet
+from dangjian.core.access import VIEW, ScopedQuerySet, subtree_q
 
 
 class OrgKind(models.TextChoices):
@@ -49,7 +49,7 @@ class OrgQuerySet(MP_NodeQuerySet, ScopedQuerySet):
 
     def within(self, org):
         """The org and everything below it: one indexed prefix scan on the path."""
-        return self.filter(path__startswith=org.path)
+        return self.filter(subtree_q("path", org.path))
 
 
 class OrgManager(MP_NodeManager):

@@ -49,3 +49,21 @@ def test_events_follow_the_org_scope(tree, county_admin):
         "A1",
         "A2",
     }
+
+
+def test_the_upper_bound_of_a_path_is_the_next_sibling_prefix():
+    from dangjian.core.access import path_upper_bound
+
+    assert path_upper_bound("0001000B") == "0001000C"
+    assert path_upper_bound("00010009") == "0001000A"
+    assert path_upper_bound("000Z") == "001"
+    assert path_upper_bound("ZZZZ") is None
+
+
+def test_the_subtree_filter_matches_the_prefix_for_every_org(tree, system_actor):
+    from dangjian.core.access import subtree_q
+    from dangjian.orgs.models import Org
+
+    for org in Org.objects.all():
+        by_prefix = set(Org.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
+        assert set(Org.objects.filter(subtree_q("path", org.path)).values_list("pk", flat=True)) == by_prefix
