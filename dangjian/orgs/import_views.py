@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dangjian.core.access import get_visible_or_404
 from dangjian.core.exporting import Sheet, xlsx_response
 from dangjian.core.import_views import template_download, upload
-from dangjian.orgs.importers import OrgImporter
+from dangjian.orgs.importers import COMMITTEE_IMPORTER, UNIT_IMPORTER, OrgImporter
 from dangjian.orgs.models import Org, OrgEvent, OrgEventKind, OrgKind, OrgStatus, Sector
 
 IMPORTER = OrgImporter()
@@ -79,3 +79,30 @@ def org_export(request):
     rows = (export_row(o) for o in orgs.iterator(chunk_size=2000))
     filename = f"{org.name}_党组织_{timezone.localdate():%Y%m%d}.xlsx"
     return xlsx_response(filename, [Sheet("党组织", IMPORTER.headers(), rows)])
+
+
+# --- units and committees: the shared upload page with their importers ----------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_import(request):
+    return upload(request, UNIT_IMPORTER)
+
+
+@login_required
+@require_GET
+def unit_template(request):
+    return template_download(UNIT_IMPORTER)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def committee_import(request):
+    return upload(request, COMMITTEE_IMPORTER)
+
+
+@login_required
+@require_GET
+def committee_template(request):
+    return template_download(COMMITTEE_IMPORTER)
