@@ -10,7 +10,10 @@ from ninja import NinjaAPI, Swagger
 
 from dangjian.accounts.api import router as accounts_router
 from dangjian.core.api import ApiRenderer, BearerToken, audit_router, install_error_handlers
+from dangjian.members.api import router as members_router
+from dangjian.members.api import transfers_router
 from dangjian.orgs.api import router as orgs_router
+from dangjian.orgs.building_api import router as org_building_router
 
 api = NinjaAPI(
     title="党建云 API",
@@ -28,5 +31,9 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 api.add_router("/auth", accounts_router)
+# Before the org tree's router: its /orgs/{org_id} would otherwise take /orgs/events, /orgs/units …
+api.add_router("/orgs", org_building_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/audit", audit_router)
+api.add_router("/members", members_router)
+api.add_router("/transfers", transfers_router)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "dangjian.core",
     "dangjian.accounts",
     "dangjian.orgs",
+    "dangjian.members",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Imports: files larger than this are refused with a message, not half-read.
 IMPORT_MAX_ROWS = env_int("DANGJIAN_IMPORT_MAX_ROWS", 50_000)
+
+# A transfer letter (组织关系介绍信) expires after this many months unless accepted.
+MEMBER_TRANSFER_VALID_MONTHS = env_int("DANGJIAN_TRANSFER_VALID_MONTHS", 3)
 
 LOGGING = {
     "version": 1,

@@ -10,5 +10,7 @@ urlpatterns = [
     path("accounts/", include("dangjian.accounts.urls")),
     path("orgs/", include("dangjian.orgs.urls")),
     path("orgs/", include("dangjian.orgs.import_urls")),
+    path("members/", include("dangjian.members.urls")),
+    path("members/", include("dangjian.members.import_urls")),
     path("api/v1/", api.urls),
 ]

@@ -66,6 +66,39 @@ def decrypt(token: str, associated_data: str, keys: dict[str, bytes] | None = No
         raise DecryptionError("ciphertext does not match its key or place") from exc
 
 
+def keyring() -> dict[str, bytes]:
+    """Every key that may open a value: the current one and the retired ones still named in
+    ``DANGJIAN_OLD_DATA_KEYS`` (hex, comma-separated) while a rotation re-encrypts old rows."""
+    keys = [_data_key()]
+    keys += [
+        bytes.fromhex(k.strip()) for k in os.environ.get("DANGJIAN_OLD_DATA_KEYS", "").split(",") if k.strip()
+    ]
+    return {key_id(key): key for key in keys}
+
+
+def encrypt_bytes(data: bytes, associated_data: str) -> bytes:
+    """SM4-GCM for files (an uploaded spreadsheet): key id (8 bytes), nonce, ciphertext and tag, in binary."""
+    key = _data_key()
+    nonce = os.urandom(NONCE_BYTES)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(associated_data.encode())
+    body = encryptor.update(data) + encryptor.finalize()
+    return key_id(key).encode() + nonce + body + encryptor.tag
+
+
+def decrypt_bytes(blob: bytes, associated_data: str) -> bytes:
+    kid, nonce, body = blob[:8].decode(), blob[8 : 8 + NONCE_BYTES], blob[8 + NONCE_BYTES :]
+    keys = keyring()
+    if kid not in keys:
+        raise DecryptionError(f"unknown key id {kid}")
+    decryptor = Cipher(algorithms.SM4(keys[kid]), modes.GCM(nonce, body[-TAG_BYTES:])).decryptor()
+    decryptor.authenticate_additional_data(associated_data.encode())
+    try:
+        return decryptor.update(body[:-TAG_BYTES]) + decryptor.finalize()
+    except InvalidTag as exc:
+        raise DecryptionError("ciphertext does not match its key or place") from exc
+
+
 def blind_index(value: str, purpose: str) -> str:
     """HMAC-SM3 of a normalized value with the separate index key, for exact-match search."""
     mac = crypto_hmac.HMAC(bytes.fromhex(settings.INDEX_KEY), hashes.SM3())

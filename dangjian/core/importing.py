@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from python_calamine import CalamineError, CalamineWorkbook
 
-from dangjian.core import audit
+from dangjian.core import audit, crypto
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, ServiceError
 from dangjian.core.models import ImportBatch, ImportedObject
@@ -355,14 +355,26 @@ def preview(importer: Importer, actor: Actor, file_name: str, content: bytes) ->
     batch = ImportBatch.objects.create(
         kind=importer.kind,
         file_name=PurePath(file_name).name[:255],
-        content=content,
+        content=b"",
         created_by=actor.user,
         total_rows=result.total,
         valid_rows=result.total - len(result.errors),
         errors=result.errors,
     )
+    # The file may hold ID numbers and phones: it is kept encrypted, bound to this batch's row.
+    batch.content = crypto.encrypt_bytes(content, batch_content_aad(batch))
+    batch.save(update_fields=["content"])
     audit.record(actor, "import.upload", batch, after=batch_state(batch))
     return batch
+
+
+def batch_content_aad(batch: ImportBatch) -> str:
+    return f"core_importbatch.content.{batch.pk}"
+
+
+def batch_file(batch: ImportBatch) -> bytes:
+    """The uploaded file, decrypted."""
+    return crypto.decrypt_bytes(bytes(batch.content), batch_content_aad(batch))
 
 
 def batch_state(batch: ImportBatch) -> dict:
@@ -405,7 +417,7 @@ def commit(actor: Actor, batch: ImportBatch) -> ImportBatch:
     if batch.valid_rows == 0:
         raise ServiceError("本批没有可导入的有效数据。")
     importer = get_importer(batch.kind)
-    table = read_table(batch.file_name, bytes(batch.content), importer.columns)
+    table = read_table(batch.file_name, batch_file(batch), importer.columns)
     result = run_rows(importer, actor, table, skip=frozenset(error["row"] for error in batch.errors))
     if result.errors:
         raise ConflictError(_refusal(result.errors[0]))
@@ -468,7 +480,7 @@ def batches_of(user):
 def rejected_rows(batch: ImportBatch) -> tuple[list[str], list[list]]:
     """The file's headers plus 错误说明, and the rows the preview refused with their errors."""
     importer = get_importer(batch.kind)
-    table = read_table(batch.file_name, bytes(batch.content), importer.columns)
+    table = read_table(batch.file_name, batch_file(batch), importer.columns)
     messages: dict[int, list[str]] = {}
     for error in batch.errors:
         prefix = f"{error['column']}:" if error["column"] else ""

@@ -238,3 +238,18 @@ def test_the_xlsx_download_has_a_chinese_name_bold_frozen_headers_and_no_formula
     assert 'ySplit="1"' in sheet_xml and 'state="frozen"' in sheet_xml
     assert "<b/>" in styles
     assert "<cols>" in sheet_xml
+
+
+def test_an_uploaded_file_is_kept_encrypted(tree, county_admin, actor_for):
+    from dangjian.core import crypto
+    from dangjian.core.importing import batch_file, get_importer, preview
+    from dangjian.core.models import ImportBatch
+
+    content = "组织名称,组织类别,组织编码,上级组织编码\n甲村秘密支部,党支部,S1,A1\n".encode()
+    batch = preview(get_importer("orgs"), actor_for(county_admin), "orgs.csv", content)
+    stored = bytes(ImportBatch.objects.get(pk=batch.pk).content)
+    assert "甲村秘密支部".encode() not in stored
+    assert batch_file(batch) == content
+    # Bound to its batch: the same bytes under another batch's id do not open.
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt_bytes(stored, f"core_importbatch.content.{batch.pk + 1}")

@@ -51,8 +51,77 @@ def hidden_ids(tree, county_admin, outsider, actor_for):
         {tree["county_a"].pk, tree["town_a"].pk, tree["branch_a"].pk, token.pk, batch.pk, county_admin.pk}
         | set(county_admin.role_assignments.values_list("pk", flat=True))
         | set(event_ids)
+        | hidden_member_records(tree, actor_for(county_admin))
+        | hidden_org_module_records(tree, actor_for(county_admin))
     )
     return sorted(hidden - ids_the_outsider_may_see(outsider))
+
+
+def hidden_member_records(tree, actor) -> set[int]:
+    """A member of 甲村党支部 with every kind of record the members module keeps, in transit to 甲镇党委."""
+    from datetime import date
+
+    from dangjian.members import services as member_services
+
+    member = member_services.create_member(
+        actor,
+        org=tree["branch_a"],
+        name="甲村党员",
+        id_number="11010519491231002X",
+        category="full",
+        joined_on=date(1970, 7, 1),
+        converted_on=date(1971, 7, 1),
+        phone="13812345678",
+        tags=["veteran"],
+    )
+    member_services.record_event(actor, member, "moved_away", details={"destination": "外地"})
+    contact = member_services.add_contact(actor, member, note="电话联系")
+    care = member_services.add_care(
+        actor, member, kind="visit", given_by="甲镇党委", content="春节慰问", amount=500
+    )
+    transfer = member_services.issue_transfer(actor, member, to_org=tree["town_a"], letter_number="甲转1号")
+    return (
+        {member.pk, contact.pk, care.pk, transfer.pk}
+        | set(member.events.values_list("pk", flat=True))
+        | set(member.mobilities.values_list("pk", flat=True))
+    )
+
+
+def hidden_org_module_records(tree, actor) -> set[int]:
+    """A unit, a committee with its secretary, a group with a member, a pairing with an activity, a place
+    and a weak-and-lax flag with a step, all inside 甲县委's subtree and named after its orgs."""
+    from datetime import date
+
+    from dangjian.orgs import services as org_services
+
+    town, branch = tree["town_a"], tree["branch_a"]
+    unit = org_services.create_unit(actor, responsible_org=town, org=branch, name="甲村党支部所在村委会")
+    committee = org_services.elect_committee(
+        actor, branch, elected_on=date(2024, 1, 1), members=[{"post": "secretary", "name": "甲村党支部书记"}]
+    )
+    group = org_services.create_group(actor, branch, name="甲村党支部第一党小组")
+    group_member = org_services.add_group_member(actor, group, name="甲村党支部党员")
+    pairing = org_services.create_pairing(
+        actor, scheme="甲镇党委结对", orgs=[town, branch], started_on=date(2024, 1, 1)
+    )
+    activity = org_services.add_pairing_activity(
+        actor, pairing, held_on=date(2024, 2, 1), title="甲镇党委共建"
+    )
+    place = org_services.create_place(actor, town, kind="service_center", name="甲镇党委党群服务中心")
+    flag = org_services.flag_weak(actor, branch, reason="甲村党支部问题", flagged_on=date(2024, 3, 1))
+    step = org_services.add_weak_step(actor, flag, taken_on=date(2024, 4, 1), description="甲村党支部整顿")
+    return {
+        unit.pk,
+        committee.pk,
+        *committee.members.values_list("pk", flat=True),
+        group.pk,
+        group_member.pk,
+        pairing.pk,
+        activity.pk,
+        place.pk,
+        flag.pk,
+        step.pk,
+    }
 
 
 def assert_hidden(response, where):

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from dangjian.core.audit import Actor
 from dangjian.core.demo import AT_BRANCH, AT_COUNTY, AT_ROOT, DEMO_PASSWORD, create_demo_accounts
+from dangjian.members.demo import build_demo_members
 from dangjian.orgs.demo import SCALES, build_demo_tree
 from dangjian.orgs.models import Org, OrgEvent, OrgEventKind, OrgKind, OrgStatus
 
@@ -49,8 +50,14 @@ class Command(BaseCommand):
             tree = build_demo_tree(actor, scale, seed)
             places = {AT_ROOT: tree.root, AT_COUNTY: tree.county, AT_BRANCH: tree.village_branch}
             logins = create_demo_accounts(actor, places, seed)
+            members_started = time.perf_counter()
+            members = build_demo_members(actor, tree.root, scale, seed)
         elapsed = time.perf_counter() - started
         self.print_tree_summary(tree.root, scale, seed, elapsed)
+        self.stdout.write(
+            f"  党员 {members.members} 名(其中流动 {members.mobile}、失联 {members.lost_contact}),"
+            f"党员事项 {members.events} 条,用时 {time.perf_counter() - members_started:.1f} 秒"
+        )
         self.print_logins(logins)
 
     def print_tree_summary(self, root: Org, scale: str, seed: int, elapsed: float):
