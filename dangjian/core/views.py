@@ -3,9 +3,12 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
+from django.utils import timezone
 
 from dangjian.accounts.roles import SYSTEM_ROLES, Role
 from dangjian.core.access import scopes_for, system_roles_of
+from dangjian.core.rules import Level
+from dangjian.orgs import rules as org_rules
 from dangjian.orgs.models import Org, OrgEvent, OrgKind
 
 SYSTEM_TOOLS = {
@@ -25,6 +28,20 @@ def org_figures(user, org):
     }
 
 
+def org_building_reminders(user, org) -> dict:
+    """组织建设提醒 for the subtree: how many findings of each level, and how many orgs they concern.
+
+    The same rules and the same loading as the 组织建设提醒 page (a fixed number of queries), so the
+    counts here and the page behind them cannot disagree."""
+    orgs = Org.objects.visible_to(user).within(org).active()
+    found = org_rules.findings_for(orgs, timezone.localdate())
+    return {
+        "total": len(found),
+        "orgs": len({f.org.pk for f in found}),
+        "by_level": [(level, sum(1 for f in found if f.finding.level == level)) for level in Level],
+    }
+
+
 @login_required
 def home(request):
     user = request.user
@@ -34,8 +51,9 @@ def home(request):
         "has_party_role": bool(scopes_for(user)),
         "has_system_role": bool(system_roles_of(user) & SYSTEM_ROLES),
     }
-    if org is not None:
+    if org is not None and context["has_party_role"]:
         context["figures"] = org_figures(user, org)
+        context["reminders"] = org_building_reminders(user, org)
         context["recent_events"] = (
             OrgEvent.objects.visible_to(user)
             .filter(org__path__startswith=org.path)

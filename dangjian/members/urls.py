@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("new/", views.member_create, name="create"),
+    path("select/", views.member_select, name="select"),
     path("events/", views.event_list, name="events"),
     path("ledgers/", views.ledger_list, name="ledgers"),
     path("reminders/", views.reminder_list, name="reminders"),

@@ -19,7 +19,7 @@ from dangjian.core.audit import Actor
 from dangjian.core.errors import ServiceError
 from dangjian.core.forms import add_service_error
 from dangjian.members import forms, protected, queries, services
-from dangjian.members.models import Member, MemberEvent, Transfer, TransferStatus
+from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Member, MemberEvent, Transfer, TransferStatus
 from dangjian.orgs.models import Org
 
 PAGE_SIZE = 50
@@ -498,3 +498,41 @@ def transfer_receive(request):
         "members/form.html",
         {"form": form, "title": "接收系统外转入的党员", "submit": "接收", "org_picker": True},
     )
+
+
+SELECT_LIMIT = 20
+
+
+@login_required
+@require_GET
+def member_select(request):
+    """``<option>`` rows for a <datalist> choosing a person for a committee or a party group.
+
+    ``?org=`` (in scope, else 404; default the current org) and ``?subtree=1`` for the members of its
+    whole subtree; ``?q=`` a part of the name or pinyin initials. Only party members on the roll, at
+    most 20. The option's value is "姓名 #编号", which the org module's forms read back.
+    """
+    require_party_role(request.user)
+    org = within_org_param(request, "org")
+    members = Member.objects.visible_to(request.user).on_roll().filter(category__in=PARTY_MEMBER_CATEGORIES)
+    if request.GET.get("subtree") == "1":
+        members = members.filter(org__path__startswith=org.path)
+    else:
+        members = members.filter(org=org)
+    q = (request.GET.get("q") or "").split("#")[0].strip()
+    if q:
+        members = (
+            members.filter(name_initials__startswith=q.lower())
+            if queries.INITIALS.match(q)
+            else members.filter(name__contains=q)
+        )
+    options = members.select_related("org").order_by("name", "pk")[:SELECT_LIMIT]
+    return render(request, "members/_select_options.html", {"options": options})
+
+
+def within_org_param(request, name: str) -> Org:
+    org_id = request.GET.get(name)
+    org = get_visible_or_404(Org, request.user, pk=org_id) if org_id else request.get_current_org()
+    if org is None:
+        raise Http404("没有可查看的党组织。")
+    return org

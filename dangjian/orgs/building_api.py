@@ -325,8 +325,10 @@ class SeatIn(Schema):
     model_config = ConfigDict(use_enum_values=True)
 
     post: Post = Field(description=f"职务:{choices_text(Post)}")
-    name: str = Field(max_length=50)
-    member_ref: str = Field("", max_length=64, description="党员编号(党员管理模块的编号)")
+    name: str = Field("", max_length=50, description="姓名;选择了党员档案时以档案为准,可空")
+    member_id: int | None = Field(
+        None, description="党员档案编号:须为本组织(党委、党总支为其下级组织)在册的正式党员;平台外人员为 null"
+    )
 
 
 class SeatOut(Schema):
@@ -334,7 +336,7 @@ class SeatOut(Schema):
     post: Post
     post_label: str
     name: str
-    member_ref: str
+    member_id: int | None
     origin: SeatOrigin
     started_on: date
     ended_on: date | None
@@ -450,6 +452,24 @@ class DepartureIn(Schema):
     document_number: str = ""
 
 
+class TermIn(Schema):
+    # Optional here and checked by the service: a hidden committee id must answer 404, not 400.
+    ends_on: date | None = Field(None, description="新的任期届满日期(必填;与规定任期相差一般不超过1年)")
+    document_number: str = Field("", description="上级批准延期或提前换届的文号(必填)")
+    occurred_on: date | None = Field(None, description="批准日期;默认今天")
+    note: str = ""
+
+
+@router.post(
+    "/committees/{committee_id}/term",
+    response=CommitteeOut,
+    summary="调整本届任期(延期或提前换届,上级党组织办理)",
+)
+def adjust_term(request, committee_id: int, payload: TermIn):
+    committee = visible(request, Committee, committee_id)
+    return services.adjust_term(actor(request), committee, **payload.dict())
+
+
 @router.post("/committee-members/{member_id}/end", response=SeatOut, summary="班子成员离任")
 def end_committee_member(request, member_id: int, payload: DepartureIn):
     holder = visible(request, CommitteeMember, member_id)
@@ -462,7 +482,7 @@ def end_committee_member(request, member_id: int, payload: DepartureIn):
 class GroupMemberOut(Schema):
     id: int
     name: str
-    member_ref: str
+    member_id: int | None
     joined_on: date | None
     left_on: date | None
 
@@ -472,9 +492,10 @@ class GroupOut(Schema):
     org_id: int
     name: str
     leader_name: str
-    leader_ref: str
+    leader_id: int | None
     founded_on: date | None
     dissolved_on: date | None
+    dissolve_reason: str
     members: list[GroupMemberOut]
 
     @staticmethod
@@ -500,7 +521,7 @@ class GroupIn(Schema):
     org_id: int
     name: str = Field(max_length=60)
     leader_name: str = ""
-    leader_ref: str = ""
+    leader_id: int | None = Field(None, description="组长的党员档案编号(须在本支部在册)")
     founded_on: date | None = None
     note: str = ""
 
@@ -513,8 +534,8 @@ def create_group(request, payload: GroupIn):
 
 class GroupMemberIn(Schema):
     group_id: int
-    name: str = Field(max_length=50)
-    member_ref: str = ""
+    name: str = Field("", max_length=50, description="姓名;选择了党员档案时以档案为准,可空")
+    member_id: int | None = Field(None, description="党员档案编号(须在本支部在册);平台外人员为 null")
     joined_on: date | None = None
 
 
@@ -522,6 +543,19 @@ class GroupMemberIn(Schema):
 def add_group_member(request, payload: GroupMemberIn):
     group = visible(request, Group, payload.group_id)
     return Status(201, services.add_group_member(actor(request), group, **payload.dict(exclude={"group_id"})))
+
+
+class EndIn(Schema):
+    on: date | None = Field(None, description="日期;默认今天")
+    reason: str = Field("", max_length=200)
+
+
+@router.post(
+    "/groups/{group_id}/dissolve", response=GroupOut, summary="撤销党小组(保留记录,在组成员一并调出)"
+)
+def dissolve_group(request, group_id: int, payload: EndIn):
+    group = visible(request, Group, group_id)
+    return services.dissolve_group(actor(request), group, dissolved_on=payload.on, reason=payload.reason)
 
 
 # --- pairings -------------------------------------------------------------------------------------------
@@ -550,7 +584,8 @@ def pairing_out(user, pairings) -> list[dict]:
     """Pairings with the sides the user may see named, the others only counted."""
     pairings = list(pairings)
     parties: dict[int, list[Org]] = {}
-    for party in PairingOrg.objects.filter(pairing__in=pairings).select_related("org").order_by("org__path"):
+    parties_now = PairingOrg.objects.taking_part().filter(pairing__in=pairings)
+    for party in parties_now.select_related("org").order_by("org__path"):
         parties.setdefault(party.pairing_id, []).append(party.org)
     counts = dict(
         PairingActivity.objects.filter(pairing__in=pairings)
@@ -614,6 +649,38 @@ def create_pairing(request, payload: PairingIn):
     return Status(201, pairing_out(request.user, [pairing])[0])
 
 
+class PairingOrgIn(Schema):
+    pairing_id: int
+    org_id: int = Field(description="加入的党组织(须在您的管理范围内)")
+    joined_on: date | None = Field(None, description="加入日期;默认今天")
+    note: str = ""
+
+
+class PairingOrgOut(Schema):
+    id: int
+    pairing_id: int
+    org_id: int
+    joined_on: date | None
+    left_on: date | None
+    left_reason: str
+
+
+@router.post("/pairing-orgs", response={201: PairingOrgOut}, summary="增加结对党组织")
+def add_pairing_org(request, payload: PairingOrgIn):
+    pairing = visible(request, Pairing, payload.pairing_id)
+    org = visible(request, Org, payload.org_id)
+    party = services.add_pairing_org(
+        actor(request), pairing, org, joined_on=payload.joined_on, note=payload.note
+    )
+    return Status(201, party)
+
+
+@router.post("/pairing-orgs/{party_id}/leave", response=PairingOrgOut, summary="党组织退出结对共建(保留记录)")
+def remove_pairing_org(request, party_id: int, payload: EndIn):
+    party = visible(request, PairingOrg, party_id)
+    return services.remove_pairing_org(actor(request), party, left_on=payload.on, reason=payload.reason)
+
+
 class PairingActivityIn(Schema):
     pairing_id: int
     held_on: date
@@ -642,6 +709,7 @@ class PlaceOut(Schema):
     area: Decimal | None = Field(description="面积(平方米)")
     opened_on: date | None
     closed_on: date | None
+    close_reason: str
     note: str
 
     @staticmethod
@@ -676,6 +744,7 @@ class PlaceFields(Schema):
     area: Decimal | None = Field(None, ge=0)
     opened_on: date | None = None
     closed_on: date | None = None
+    close_reason: str | None = Field(None, max_length=200)
     note: str | None = None
 
 
@@ -688,7 +757,7 @@ class PlaceIn(PlaceFields):
 @router.post("/places", response={201: PlaceOut}, summary="登记阵地")
 def create_place(request, payload: PlaceIn):
     org = visible(request, Org, payload.org_id)
-    fields = payload.dict(exclude={"org_id", "closed_on"}, exclude_none=True)
+    fields = payload.dict(exclude={"org_id", "closed_on", "close_reason"}, exclude_none=True)
     return Status(201, services.create_place(actor(request), org, **fields))
 
 
@@ -696,6 +765,12 @@ def create_place(request, payload: PlaceIn):
 def update_place(request, place_id: int, payload: PlaceFields):
     place = visible(request, Place, place_id)
     return services.update_place(actor(request), place, **payload.dict(exclude_unset=True))
+
+
+@router.post("/places/{place_id}/close", response=PlaceOut, summary="停用阵地(保留记录)")
+def close_place(request, place_id: int, payload: EndIn):
+    place = visible(request, Place, place_id)
+    return services.close_place(actor(request), place, closed_on=payload.on, reason=payload.reason)
 
 
 class WeakFlagOut(Schema):
@@ -733,3 +808,36 @@ class WeakFlagIn(Schema):
 def flag_weak(request, payload: WeakFlagIn):
     org = visible(request, Org, payload.org_id)
     return Status(201, services.flag_weak(actor(request), org, **payload.dict(exclude={"org_id"})))
+
+
+class WeakStepIn(Schema):
+    flag_id: int
+    taken_on: date
+    description: str
+
+
+class WeakStepOut(Schema):
+    id: int
+    flag_id: int
+    taken_on: date
+    description: str
+
+
+@router.post("/weak-flag-steps", response={201: WeakStepOut}, summary="登记整顿措施")
+def add_weak_step(request, payload: WeakStepIn):
+    flag = visible(request, WeakFlag, payload.flag_id)
+    step = services.add_weak_step(
+        actor(request), flag, taken_on=payload.taken_on, description=payload.description
+    )
+    return Status(201, step)
+
+
+class WeakCloseIn(Schema):
+    closed_on: date | None = Field(None, description="销号日期(必填)")
+    closing_note: str = ""
+
+
+@router.post("/weak-flags/{flag_id}/close", response=WeakFlagOut, summary="整顿销号(上级党组织办理)")
+def close_weak_flag(request, flag_id: int, payload: WeakCloseIn):
+    flag = visible(request, WeakFlag, flag_id)
+    return services.close_weak_flag(actor(request), flag, **payload.dict())

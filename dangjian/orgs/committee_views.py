@@ -20,11 +20,15 @@ from dangjian.orgs.forms import (
     CommitteeMemberEndForm,
     CommitteeMemberForm,
     ElectionForm,
+    GroupDissolveForm,
     GroupForm,
     GroupMemberForm,
+    TermAdjustForm,
     TermFilterForm,
+    person_text,
+    split_person,
 )
-from dangjian.orgs.models import Committee, CommitteeMember, Group, GroupMember, Org, OrgKind
+from dangjian.orgs.models import Committee, CommitteeMember, Group, GroupMember, Org, OrgEventKind, OrgKind
 from dangjian.orgs.views import (
     can_change,
     can_change_parent,
@@ -38,6 +42,14 @@ from dangjian.orgs.views import (
 
 def detail_url(org) -> str:
     return reverse("orgs:committee", args=[org.pk])
+
+
+def picker(org) -> dict:
+    """Context for the member picker of a form about ``org``'s committee or groups."""
+    return {"member_picker": org, "member_subtree": org.kind in services.SUBTREE_ROLL_KINDS}
+
+
+SEAT_FIELDS = {"post": "secretary", "name": "secretary", "member_id": "secretary"}
 
 
 # --- the committee of an org ----------------------------------------------------------------------------
@@ -64,6 +76,10 @@ def committee_page(request, pk):
             "can_elect": can_change(request.user, org) and org.is_active and not org.is_temporary,
             "can_appoint": can_change_parent(request.user, org) and org.is_active and org.is_temporary,
             "can_change": can_change(request.user, org) and org.is_active,
+            "can_adjust_term": can_change_parent(request.user, org)
+            and org.is_active
+            and not org.is_temporary,
+            "term_adjustments": org.events.filter(kind=OrgEventKind.TERM_ADJUSTED)[:10],
             "term_years": rules.term_years(org.kind, org.sector, today),
         },
     )
@@ -99,7 +115,8 @@ def committee_elect(request, pk):
             f"已登记“{org.name}”的换届选举,任期至{rules.cn(c.ends_on) if c.ends_on else '—'}。",
             detail_url(org),
         ),
-        field_map={"post": "secretary", "name": "secretary", "member_ref": "secretary"},
+        field_map=SEAT_FIELDS,
+        **picker(org),
     )
 
 
@@ -127,7 +144,8 @@ def committee_appoint(request, pk):
         submit="登记",
         back_url=detail_url(org),
         done=lambda _: (f"已登记“{org.name}”的负责人。", detail_url(org)),
-        field_map={"post": "secretary", "name": "secretary", "member_ref": "secretary"},
+        field_map=SEAT_FIELDS,
+        **picker(org),
     )
 
 
@@ -139,7 +157,7 @@ def committee_member_add(request, pk):
     form = CommitteeMemberForm(request.POST or None)
 
     def call(actor, data):
-        return services.add_committee_member(actor, committee, **data)
+        return services.add_committee_member(actor, committee, **{**data, **split_person(data["name"])})
 
     return form_page(
         request,
@@ -149,6 +167,27 @@ def committee_member_add(request, pk):
         title=f"“{org.name}”补选班子成员",
         back_url=detail_url(org),
         done=lambda m: (f"已登记{m.get_post_display()}{m.name}。", detail_url(org)),
+        field_map={"member_id": "name"},
+        **picker(org),
+    )
+
+
+@login_required
+def committee_term(request, pk):
+    """Extend or advance the current term (延期或提前换届), as approved by the org above."""
+    require_party_role(request.user)
+    committee = get_visible_or_404(Committee.objects.select_related("org"), request.user, pk=pk)
+    org = committee.org
+    form = TermAdjustForm(request.POST or None, initial={"ends_on": committee.ends_on})
+    return form_page(
+        request,
+        form,
+        lambda actor, data: services.adjust_term(actor, committee, **data),
+        org=org,
+        title=f"调整“{org.name}”本届班子任期",
+        submit="登记",
+        back_url=detail_url(org),
+        done=lambda c: (f"已将“{org.name}”本届任期调整为至{rules.cn(c.ends_on)}届满。", detail_url(org)),
     )
 
 
@@ -272,12 +311,20 @@ def group_create(request, pk):
     return form_page(
         request,
         form,
-        lambda actor, data: services.create_group(actor, org, **data),
+        lambda actor, data: services.create_group(actor, org, **group_fields(data)),
         org=org,
         title=f"在“{org.name}”设立党小组",
         submit="设立",
         done=lambda g: (f"已设立党小组“{g.name}”。", group_url(g)),
+        field_map={"leader_id": "leader_name"},
+        **picker(org),
     )
+
+
+def group_fields(data: dict) -> dict:
+    """The form's 组长 text as the service's leader name and member record number."""
+    leader = split_person(data.get("leader_name", ""))
+    return {**data, "leader_name": leader["name"], "leader_id": leader["member_id"]}
 
 
 @login_required
@@ -302,30 +349,41 @@ def group_detail(request, pk):
 @login_required
 def group_edit(request, pk):
     group = visible_group(request, pk, CHANGE)
-    initial = {name: getattr(group, name) for name in ("name", "leader_name", "leader_ref", "note")}
+    initial = {
+        "name": group.name,
+        "leader_name": person_text(group.leader_name, group.leader_id),
+        "note": group.note,
+    }
     form = GroupForm(request.POST or None, initial=initial)
     return form_page(
         request,
         form,
-        lambda actor, data: services.update_group(actor, group, **data),
+        lambda actor, data: services.update_group(actor, group, **group_fields(data)),
         org=group.org,
         title=f"修改党小组“{group.name}”",
         back_url=group_url(group),
         done=lambda g: (f"已保存党小组“{g.name}”。", group_url(g)),
+        field_map={"leader_id": "leader_name"},
+        **picker(group.org),
     )
 
 
 @login_required
-@require_POST
 def group_dissolve(request, pk):
+    """End a group on a date with its reason (it is kept, never deleted)."""
     group = visible_group(request, pk, CHANGE)
-    try:
-        services.dissolve_group(Actor.from_request(request), group)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"已撤销党小组“{group.name}”。")
-    return redirect("orgs:detail", pk=group.org_id)
+    form = GroupDissolveForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        lambda actor, data: services.dissolve_group(actor, group, **data),
+        org=group.org,
+        title=f"撤销党小组“{group.name}”",
+        submit="撤销",
+        danger=True,
+        back_url=group_url(group),
+        done=lambda g: (f"已撤销党小组“{g.name}”。", reverse("orgs:detail", args=[g.org_id])),
+    )
 
 
 @login_required
@@ -335,11 +393,13 @@ def group_member_add(request, pk):
     return form_page(
         request,
         form,
-        lambda actor, data: services.add_group_member(actor, group, **data),
+        lambda actor, data: services.add_group_member(actor, group, **{**data, **split_person(data["name"])}),
         org=group.org,
         title=f"编入党小组“{group.name}”",
         back_url=group_url(group),
         done=lambda m: (f"已将{m.name}编入“{group.name}”。", group_url(group)),
+        field_map={"member_id": "name"},
+        **picker(group.org),
     )
 
 

@@ -182,19 +182,54 @@ class UnitFilterForm(StyledFormMixin, forms.Form):
     )
 
 
+# --- people: a member chosen from the roll, or a name ------------------------------------------------
+
+# The member picker's options read "姓名 #编号" (members:select); a plain name is someone not on the platform.
+PERSON = re.compile(r"^(?P<name>[^#]*?)\s*#\s*(?P<number>\d+)$")
+PEOPLE = re.compile(r"[^、,,;;\s#]+(?:\s*#\s*\d+)?")
+PERSON_HELP = "输入姓名或拼音首字母,从本组织党员中选择;不在平台内的人员直接填写姓名。"
+
+
+def split_person(text: str) -> dict:
+    """ "张三 #12" → name and member record number; "张三" → a name alone."""
+    text = (text or "").strip()
+    match = PERSON.match(text)
+    if match:
+        return {"name": match["name"].strip(), "member_id": int(match["number"])}
+    return {"name": text, "member_id": None}
+
+
+def person_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"list": "member-options", "autocomplete": "off", "data-member-picker": ""})
+
+
+def person_field(label: str, required: bool = True, max_length: int = 70, help_text: str = PERSON_HELP):
+    return forms.CharField(
+        label=label, max_length=max_length, required=required, widget=person_input(), help_text=help_text
+    )
+
+
+def person_text(name: str, member_id: int | None) -> str:
+    """The field's initial text for a person already recorded."""
+    return f"{name} #{member_id}" if member_id else name
+
+
 # --- committees -----------------------------------------------------------------------------------------
 
 
 class CommitteeForm(StyledFormMixin, forms.Form):
     """The result of an election (or an appointment): the people by post, and the term."""
 
-    secretary = forms.CharField(label="书记", max_length=50, required=False)
-    deputy_secretary = forms.CharField(label="副书记", max_length=50, required=False)
-    organization_member = forms.CharField(label="组织委员", max_length=50, required=False)
-    publicity_member = forms.CharField(label="宣传委员", max_length=50, required=False)
-    discipline_member = forms.CharField(label="纪检委员", max_length=50, required=False)
+    secretary = person_field("书记", required=False)
+    deputy_secretary = person_field("副书记", required=False, help_text="")
+    organization_member = person_field("组织委员", required=False, help_text="")
+    publicity_member = person_field("宣传委员", required=False, help_text="")
+    discipline_member = person_field("纪检委员", required=False, help_text="")
     member = forms.CharField(
-        label="其他委员", max_length=300, required=False, help_text="多人用顿号、逗号或空格分隔。"
+        label="其他委员",
+        max_length=600,
+        required=False,
+        help_text="多人用顿号、逗号或空格分隔;关联党员档案的写作“姓名 #编号”。",
     )
     document_number = document_field()
     note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -204,10 +239,10 @@ class CommitteeForm(StyledFormMixin, forms.Form):
     def members(self) -> list[dict]:
         data = self.cleaned_data
         people = [
-            {"post": post, "name": data[post].strip()} for post in self.POSTS if data.get(post, "").strip()
+            {"post": post, **split_person(data[post])} for post in self.POSTS if data.get(post, "").strip()
         ]
-        others = re.split(r"[、,,;;\s]+", data.get("member", ""))
-        return people + [{"post": "member", "name": name} for name in others if name]
+        others = PEOPLE.findall(data.get("member", ""))
+        return people + [{"post": "member", **split_person(text)} for text in others]
 
 
 class ElectionForm(CommitteeForm):
@@ -229,8 +264,7 @@ class AppointmentForm(CommitteeForm):
 
 class CommitteeMemberForm(StyledFormMixin, forms.Form):
     post = forms.ChoiceField(label="职务", choices=Post.choices)
-    name = forms.CharField(label="姓名", max_length=50)
-    member_ref = forms.CharField(label="党员编号", max_length=64, required=False)
+    name = person_field("姓名")
     started_on = forms.DateField(label="任职日期", widget=DateInput())
     origin = forms.ChoiceField(
         label="产生方式",
@@ -238,6 +272,17 @@ class CommitteeMemberForm(StyledFormMixin, forms.Form):
     )
     document_number = document_field()
     note = forms.CharField(label="说明", required=False)
+
+
+class TermAdjustForm(StyledFormMixin, forms.Form):
+    ends_on = forms.DateField(
+        label="新的任期届满日期", widget=DateInput(), help_text="与规定任期相差一般不超过1年。"
+    )
+    document_number = forms.CharField(
+        label="批准文号", max_length=100, help_text="上级党组织批准延期或提前换届的文件编号。"
+    )
+    occurred_on = optional_date("批准日期", "不填则为今天。")
+    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CommitteeMemberEndForm(StyledFormMixin, forms.Form):
@@ -264,15 +309,18 @@ class TermFilterForm(StyledFormMixin, forms.Form):
 
 class GroupForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label="党小组名称", max_length=60)
-    leader_name = forms.CharField(label="组长", max_length=50, required=False)
-    leader_ref = forms.CharField(label="组长党员编号", max_length=64, required=False)
+    leader_name = person_field("组长", required=False)
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class GroupMemberForm(StyledFormMixin, forms.Form):
-    name = forms.CharField(label="姓名", max_length=50)
-    member_ref = forms.CharField(label="党员编号", max_length=64, required=False)
+    name = person_field("姓名", help_text="输入姓名或拼音首字母,从本支部党员中选择。")
     joined_on = optional_date("编入日期", "不填则为今天。")
+
+
+class GroupDissolveForm(StyledFormMixin, forms.Form):
+    dissolved_on = optional_date("撤销日期", "不填则为今天;在组成员一并调出。")
+    reason = forms.CharField(label="撤销原因", max_length=200, required=False)
 
 
 # --- pairings, places, weak flags -----------------------------------------------------------------------
@@ -301,6 +349,17 @@ class PairingEditForm(StyledFormMixin, forms.Form):
     note = forms.CharField(label="共建内容", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class PairingOrgAddForm(StyledFormMixin, forms.Form):
+    org_code = org_code_field("加入的党组织(组织编码)", "须在您的管理范围内。")
+    joined_on = optional_date("加入日期", "不填则为今天。")
+    note = forms.CharField(label="说明", required=False, max_length=200)
+
+
+class PairingOrgRemoveForm(StyledFormMixin, forms.Form):
+    left_on = optional_date("退出日期", "不填则为今天;该组织此前参加的共建记录保留。")
+    reason = forms.CharField(label="退出原因", max_length=200, required=False)
+
+
 class PairingActivityForm(StyledFormMixin, forms.Form):
     held_on = forms.DateField(label="活动日期", widget=DateInput())
     title = forms.CharField(label="活动名称", max_length=120)
@@ -323,7 +382,13 @@ class PlaceForm(StyledFormMixin, forms.Form):
     )
     opened_on = optional_date("启用日期")
     closed_on = optional_date("停用日期")
+    close_reason = forms.CharField(label="停用原因", max_length=200, required=False)
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PlaceCloseForm(StyledFormMixin, forms.Form):
+    closed_on = optional_date("停用日期", "不填则为今天;停用后不再计入在用阵地,历史记录保留。")
+    reason = forms.CharField(label="停用原因", max_length=200, required=False)
 
 
 class PlaceFilterForm(StyledFormMixin, forms.Form):

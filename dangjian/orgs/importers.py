@@ -222,7 +222,7 @@ COMMITTEE_COLUMNS = [
     Column("任期届满日期", "ends_on", help="空则按规定任期计算"),
     Column("职务", "post", required=True, help=f"填:{POST_HELP}"),
     Column("姓名", "name", required=True),
-    Column("党员编号", "member_ref", help="可空"),
+    Column("党员档案编号", "member_id", help="可空;填写后姓名以党员档案为准"),
     Column("文号", "document_number", help="选举结果批复文号,可空"),
 ]
 
@@ -255,7 +255,7 @@ class CommitteeImporter(Importer):
             "member": {
                 "post": choice_value(cell_text(row["post"]), Post),
                 "name": cell_text(row["name"]),
-                "member_ref": cell_text(row.get("member_ref")),
+                "member_id": services.clean_member_id(cell_text(row.get("member_id")), "member_id"),
             },
             "document_number": cell_text(row.get("document_number")),
         }
@@ -291,6 +291,7 @@ class CommitteeImporter(Importer):
             "每行一名班子成员;同一组织、同一选举日期的各行组成一届班子,并登记一条“换届选举”事项。",
             f"职务可填:{POST_HELP};一届班子只能有一名书记。",
             "临时党支部不选举,其负责人请在页面上“指定负责人”。",
+            "“党员档案编号”可空;填写时须为本组织(党委、党总支为其下级组织)在册的正式党员,姓名以档案为准。",
         ]
 
 

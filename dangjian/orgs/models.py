@@ -132,6 +132,8 @@ class OrgEventKind(models.TextChoices):
     ABSORBED = "absorbed", "接收合并"
     RE_ELECTED = "re_elected", "换届选举"
     COMMITTEE_CHANGED = "committee_changed", "调整班子"
+    # The upper org approved advancing or extending the current term (RULES.md §4: at most one year).
+    TERM_ADJUSTED = "term_adjusted", "调整任期"
     # A new event that corrects the date, document number or note of an earlier one (``corrects``).
     CORRECTED = "corrected", "更正"
 
@@ -320,14 +322,21 @@ class CommitteeMemberQuerySet(ScopedQuerySet):
 class CommitteeMember(models.Model):
     """One person in one post of a committee, from taking it up to leaving it.
 
-    ``member_ref`` links the person's member record once the members module exists (its id as text);
-    until then the name is what the record keeps.
+    ``member`` is the person's member record when they are on the platform's roll (the name is then
+    copied from it); an officer from outside the platform (an appointed cadre) is kept by name alone.
     """
 
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="members")
     post = models.CharField("职务", max_length=30, choices=Post.choices)
     name = models.CharField("姓名", max_length=50)
-    member_ref = models.CharField("党员编号", max_length=64, blank=True)
+    member = models.ForeignKey(
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="committee_posts",
+        verbose_name="党员档案",
+    )
     origin = models.CharField("产生方式", max_length=20, choices=SeatOrigin.choices)
     started_on = models.DateField("任职日期")
     ended_on = models.DateField("离任日期", null=True, blank=True)
@@ -352,9 +361,18 @@ class Group(models.Model):
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="groups")
     name = models.CharField("名称", max_length=60)
     leader_name = models.CharField("组长", max_length=50, blank=True)
-    leader_ref = models.CharField("组长党员编号", max_length=64, blank=True)
+    leader = models.ForeignKey(
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_groups",
+        verbose_name="组长党员档案",
+    )
     founded_on = models.DateField("成立日期", null=True, blank=True)
+    # A group is ended, never deleted: the date and the reason stay with its history.
     dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    dissolve_reason = models.CharField("撤销原因", max_length=200, blank=True)
     note = models.TextField("备注", blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -376,11 +394,19 @@ class GroupMemberQuerySet(ScopedQuerySet):
 
 
 class GroupMember(models.Model):
-    """A person in a party group, by name and (once the members module exists) their member record."""
+    """A person in a party group: their member record on the branch's roll (the name copied from it),
+    or a name alone for someone not on the platform."""
 
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="members")
     name = models.CharField("姓名", max_length=50)
-    member_ref = models.CharField("党员编号", max_length=64, blank=True)
+    member = models.ForeignKey(
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="group_memberships",
+        verbose_name="党员档案",
+    )
     joined_on = models.DateField("编入日期", null=True, blank=True)
     left_on = models.DateField("调出日期", null=True, blank=True)
 
@@ -434,17 +460,34 @@ class Pairing(models.Model):
         return self.scheme
 
 
+class PairingOrgQuerySet(ScopedQuerySet):
+    def taking_part(self):
+        """The orgs still in the pairing (those that left keep their row, with ``left_on``)."""
+        return self.filter(left_on__isnull=True)
+
+
 class PairingOrg(models.Model):
-    """One org taking part in a pairing."""
+    """One org taking part in a pairing, from joining (the pairing's start, or later) until it leaves.
+
+    Leaving sets ``left_on``: the row stays, so the org keeps seeing the pairing and the activities
+    it took part in, and a figure for an earlier period still counts it.
+    """
 
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="parties")
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+")
+    joined_on = models.DateField("加入日期", null=True, blank=True)
+    left_on = models.DateField("退出日期", null=True, blank=True)
+    left_reason = models.CharField("退出原因", max_length=200, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = PairingOrgQuerySet.as_manager()
 
     class Meta:
         verbose_name = "结对党组织"
-        constraints = [models.UniqueConstraint(fields=["pairing", "org"], name="orgs_pairing_org_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "org"], condition=Q(left_on__isnull=True), name="orgs_pairing_org_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.pairing} · {self.org}"
@@ -497,7 +540,9 @@ class Place(models.Model):
     address = models.CharField("地址", max_length=200, blank=True)
     area = models.DecimalField("面积(平方米)", max_digits=9, decimal_places=1, null=True, blank=True)
     opened_on = models.DateField("启用日期", null=True, blank=True)
+    # A place is closed, never deleted: it stays in the figures of the years it was open.
     closed_on = models.DateField("停用日期", null=True, blank=True)
+    close_reason = models.CharField("停用原因", max_length=200, blank=True)
     note = models.TextField("备注", blank=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -15,9 +15,16 @@ from django.views.decorators.http import require_GET
 from dangjian.core.access import CHANGE, get_visible_or_404, path_in_scope, scopes_for
 from dangjian.core.exporting import Sheet, xlsx_response
 from dangjian.orgs import services
-from dangjian.orgs.forms import PairingActivityForm, PairingEditForm, PairingFilterForm, PairingForm
+from dangjian.orgs.forms import (
+    PairingActivityForm,
+    PairingEditForm,
+    PairingFilterForm,
+    PairingForm,
+    PairingOrgAddForm,
+    PairingOrgRemoveForm,
+)
 from dangjian.orgs.models import Org, Pairing, PairingOrg
-from dangjian.orgs.views import form_page, page_of, require_party_role, within_org
+from dangjian.orgs.views import can_change, form_page, page_of, require_party_role, within_org
 
 
 def pairing_url(pairing) -> str:
@@ -27,7 +34,12 @@ def pairing_url(pairing) -> str:
 def sides(user, pairings) -> dict[int, tuple[list[Org], int]]:
     """For each pairing: the orgs the user may see, and how many others there are (not named)."""
     result: dict[int, tuple[list[Org], int]] = {p.pk: ([], 0) for p in pairings}
-    parties = PairingOrg.objects.filter(pairing__in=list(result)).select_related("org").order_by("org__path")
+    parties = (
+        PairingOrg.objects.taking_part()
+        .filter(pairing__in=list(result))
+        .select_related("org")
+        .order_by("org__path")
+    )
     for party in parties:
         seen, hidden = result[party.pairing_id]
         if path_in_scope(user, party.org.path):
@@ -105,6 +117,11 @@ def visible_pairing(request, pk, action=None):
 def pairing_detail(request, pk):
     pairing = visible_pairing(request, pk)
     seen, hidden = sides(request.user, [pairing])[pairing.pk]
+    parties = [
+        party
+        for party in pairing.parties.select_related("org").order_by("left_on", "org__path")
+        if path_in_scope(request.user, party.org.path)
+    ]
     return render(
         request,
         "orgs/pairing_detail.html",
@@ -112,6 +129,7 @@ def pairing_detail(request, pk):
             "pairing": pairing,
             "seen": seen,
             "hidden": hidden,
+            "parties": [(p, p.left_on is None and can_change(request.user, p.org)) for p in parties],
             "activities": pairing.activities.all(),
             "can_change": Pairing.objects.visible_to(request.user, CHANGE).filter(pk=pairing.pk).exists(),
         },
@@ -174,4 +192,52 @@ def pairing_activity_add(request, pk):
         submit="登记",
         back_url=pairing_url(pairing),
         done=lambda a: (f"已登记共建活动“{a.title}”。", pairing_url(pairing)),
+    )
+
+
+@login_required
+def pairing_org_add(request, pk):
+    """Another org joins the pairing; the user must hold it as well as one of the pairing's orgs."""
+    pairing = visible_pairing(request, pk, CHANGE)
+    form = PairingOrgAddForm(request.POST or None)
+    org = None
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["org_code"].strip()
+        org = Org.objects.visible_to(request.user, CHANGE).filter(code=code).first()
+        if org is None:
+            form.add_error("org_code", f"未找到组织编码为“{code}”的党组织,或您无权办理。")
+
+    def call(actor, data):
+        return services.add_pairing_org(actor, pairing, org, joined_on=data["joined_on"], note=data["note"])
+
+    return form_page(
+        request,
+        form,
+        call,
+        title=f"“{pairing.scheme}”增加结对党组织",
+        submit="加入",
+        back_url=pairing_url(pairing),
+        field_map={"org": "org_code"},
+        org_picker=True,
+        done=lambda p: (f"“{p.org.name}”已加入结对共建。", pairing_url(pairing)),
+    )
+
+
+@login_required
+def pairing_org_remove(request, pk):
+    """An org leaves the pairing on a date (its row and history stay)."""
+    require_party_role(request.user)
+    party = get_visible_or_404(
+        PairingOrg.objects.select_related("pairing", "org"), request.user, CHANGE, pk=pk
+    )
+    form = PairingOrgRemoveForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        lambda actor, data: services.remove_pairing_org(actor, party, **data),
+        title=f"“{party.org.name}”退出结对共建“{party.pairing.scheme}”",
+        submit="退出",
+        danger=True,
+        back_url=pairing_url(party.pairing),
+        done=lambda p: (f"“{p.org.name}”已退出结对共建。", pairing_url(p.pairing)),
     )

@@ -10,6 +10,7 @@ from dangjian.core.access import CHANGE, get_visible_or_404, subtree_q
 from dangjian.core.exporting import Sheet, xlsx_response
 from dangjian.orgs import figures, services
 from dangjian.orgs.forms import (
+    PlaceCloseForm,
     PlaceFilterForm,
     PlaceForm,
     WeakCloseForm,
@@ -113,7 +114,8 @@ def place_create(request, pk):
     form = PlaceForm(request.POST or None)
 
     def call(actor, data):
-        return services.create_place(actor, org, **{k: v for k, v in data.items() if k != "closed_on"})
+        opening = {k: v for k, v in data.items() if k not in ("closed_on", "close_reason")}
+        return services.create_place(actor, org, **opening)
 
     return form_page(
         request,
@@ -144,6 +146,25 @@ def place_edit(request, pk):
         title=f"修改阵地“{place.name}”",
         back_url=places_url(place.org),
         done=lambda p: (f"已保存阵地“{p.name}”。", places_url(place.org)),
+    )
+
+
+@login_required
+def place_close(request, pk):
+    """Stop using a place on a date (it stays in the records and in earlier years' figures)."""
+    require_party_role(request.user)
+    place = get_visible_or_404(Place.objects.select_related("org"), request.user, CHANGE, pk=pk)
+    form = PlaceCloseForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        lambda actor, data: services.close_place(actor, place, **data),
+        org=place.org,
+        title=f"停用阵地“{place.name}”",
+        submit="停用",
+        danger=True,
+        back_url=places_url(place.org),
+        done=lambda p: (f"阵地“{p.name}”已停用。", places_url(place.org)),
     )
 
 

@@ -837,6 +837,78 @@ def remove_imported_unit(actor: Actor, unit: Unit) -> None:
     unit.delete()
 
 
+# --- people: a member record on the org's roll, or a name alone ----------------------------------------
+#
+# Committee members, group members and group leaders link the person's member record when they are on
+# the platform (the name is then copied from it), or keep a name alone for someone who is not (an
+# officer appointed from outside). The member record is reached through the foreign key, so orgs needs
+# no import of members.
+
+# Values of members.Category and members.Status this module needs to know.
+FULL_MEMBER = "full"
+PARTY_MEMBER_CATEGORIES = ("full", "probationary")
+SUSPENDED = "suspended"
+# Committees of orgs above branch level are elected by the members of their whole subtree.
+SUBTREE_ROLL_KINDS = frozenset({OrgKind.COMMITTEE, OrgKind.WORKING_COMMITTEE, OrgKind.GENERAL_BRANCH})
+
+
+def member_model():
+    return CommitteeMember._meta.get_field("member").related_model
+
+
+def clean_member_id(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ServiceError("党员编号应为数字(平台内党员档案的编号)。", field=field) from None
+
+
+def roll_refusal(member, org: Org, *, subtree: bool, full_only: bool) -> str | None:
+    """Why ``member`` may not be chosen for ``org`` (a Chinese reason) or None.
+
+    The message names the number the user typed, not the person: a number from another subtree must
+    not reveal whose it is.
+    """
+    where = f"“{org.name}”及其下级党组织" if subtree else f"“{org.name}”"
+    if member is None:
+        return f"编号为{{number}}的党员不在{where}的党员名册中。"
+    in_org = member.org_id == org.pk or (subtree and member.org.path.startswith(org.path))
+    if not member.on_roll or not in_org:
+        return f"编号为{{number}}的党员不在{where}的党员名册中。"
+    if member.category not in PARTY_MEMBER_CATEGORIES:
+        return f"{member.name}是{member.get_category_display()},尚不是党员。"
+    if full_only and member.category != FULL_MEMBER:
+        return f"{member.name}是预备党员,没有被选举权,不能担任班子成员。"
+    if member.status == SUSPENDED:
+        return f"{member.name}已停止党籍。"
+    return None
+
+
+def clean_person(
+    org: Org,
+    *,
+    name,
+    member_id,
+    subtree: bool = False,
+    full_only: bool = False,
+    name_field: str = "name",
+    member_field: str = "member_id",
+    label: str = "姓名",
+    required: bool = True,
+) -> tuple[str, object]:
+    """The name to keep and the member record (or None) of a person chosen for ``org``."""
+    number = clean_member_id(member_id, member_field)
+    if number is None:
+        return clean_text(name, name_field, label, 50, required=required), None
+    member = member_model().objects.select_related("org").filter(pk=number).first()
+    refusal = roll_refusal(member, org, subtree=subtree, full_only=full_only)
+    if refusal is not None:
+        raise ServiceError(refusal.replace("{number}", str(number)), field=member_field)
+    return member.name, member
+
+
 # --- committees and terms -------------------------------------------------------------------------------
 
 
@@ -860,7 +932,7 @@ def seat_state(seat: CommitteeMember) -> dict:
     return {
         "post": seat.post,
         "name": seat.name,
-        "member_ref": seat.member_ref,
+        "member_id": seat.member_id,
         "origin": seat.origin,
         "started_on": seat.started_on,
         "ended_on": seat.ended_on,
@@ -868,21 +940,31 @@ def seat_state(seat: CommitteeMember) -> dict:
     }
 
 
-def clean_seats(members: list[dict]) -> list[dict]:
-    """The post holders of a new committee: known posts, a name each, one secretary at most.
+def clean_seats(org: Org, members: list[dict]) -> list[dict]:
+    """The post holders of a new committee: known posts, a name or a member record each, one secretary
+    at most, nobody twice. A member record must be on the roll of the org (of its subtree for 党委 and
+    党总支, whose committees the members of the whole subtree elect) and a full member.
 
-    Errors name the field ``post`` or ``name`` (an import's column; a form maps them to its own fields).
+    Errors name the field ``post``, ``name`` or ``member_id`` (an import's columns; a form maps them).
     """
     cleaned = []
-    for index, member in enumerate(members):
-        post = clean_choice(member.get("post"), Post, "post", "职务")
-        name = clean_text(member.get("name"), "name", "姓名", 50)
-        if not name:
+    for index, seat in enumerate(members):
+        post = clean_choice(seat.get("post"), Post, "post", "职务")
+        if not (seat.get("name") or "").strip() and seat.get("member_id") in (None, ""):
             raise ServiceError(f"第{index + 1}位班子成员({Post(post).label})的姓名不能为空。", field="name")
-        member_ref = clean_text(member.get("member_ref"), "member_ref", "党员编号", 64)
-        cleaned.append({"post": post, "name": name, "member_ref": member_ref})
+        name, member = clean_person(
+            org,
+            name=seat.get("name"),
+            member_id=seat.get("member_id"),
+            subtree=org.kind in SUBTREE_ROLL_KINDS,
+            full_only=True,
+        )
+        cleaned.append({"post": post, "name": name, "member": member})
     if [m["post"] for m in cleaned].count(Post.SECRETARY) > 1:
         raise ServiceError("一个班子只能有一名书记。", field="post")
+    chosen = [m["member"].pk for m in cleaned if m["member"] is not None]
+    if len(chosen) != len(set(chosen)):
+        raise ServiceError("同一名党员在班子中只能登记一次。", field="member_id")
     return cleaned
 
 
@@ -958,7 +1040,7 @@ def elect_committee(
     note: str = "",
 ) -> Committee:
     """Record an election (换届选举): the new committee with its post holders and term, ending the
-    previous committee. ``members`` are dicts of ``post``, ``name`` and optional ``member_ref``.
+    previous committee. ``members`` are dicts of ``post`` and ``name`` or ``member_id`` (a member record).
 
     Temporary branches hold no elections (their officers are appointed: ``appoint_committee``).
     """
@@ -967,7 +1049,7 @@ def elect_committee(
     require_active(org, "登记换届选举")
     raise_blocking(rules.temporary_branch_restriction(org.kind, "election"), "elected_on")
     elected_on = clean_required_date(elected_on, "elected_on", "选举日期")
-    members = clean_seats(members)
+    members = clean_seats(org, members)
     if seats is not None and seats < len(members):
         raise ServiceError(f"职数{seats}名少于当选的{len(members)}人。", field="seats")
     ends_on = clean_term_end(org, elected_on, ends_on)
@@ -1021,7 +1103,7 @@ def appoint_committee(
     require_change_of_parent(actor, org, "指定临时党支部负责人")
     require_active(org, "指定负责人")
     appointed_on = clean_required_date(appointed_on, "appointed_on", "指定日期")
-    members = clean_seats(members)
+    members = clean_seats(org, members)
     if not members:
         raise ServiceError("请至少指定一名负责人。", field="post")
     document_number = clean_text(document_number, "document_number", "文号", 100)
@@ -1059,7 +1141,7 @@ def add_committee_member(
     name: str,
     started_on: date,
     origin: str = SeatOrigin.BY_ELECTION,
-    member_ref: str = "",
+    member_id: int | None = None,
     document_number: str = "",
     note: str = "",
 ) -> CommitteeMember:
@@ -1078,7 +1160,9 @@ def add_committee_member(
         raise_blocking(rules.temporary_branch_restriction(org.kind, "election"), "origin")
     if origin == SeatOrigin.APPOINTED and not org.is_temporary:
         raise ServiceError("党组织班子成员出缺应经选举补选;只有临时党支部由上级指定。", field="origin")
-    seat = clean_seats([{"post": post, "name": name, "member_ref": member_ref}])[0]
+    seat = clean_seats(org, [{"post": post, "name": name, "member_id": member_id}])[0]
+    if seat["member"] is not None and committee.members.filter(member=seat["member"], ended_on=None).exists():
+        raise ConflictError(f"{seat['name']}已是本届班子的在任成员。", field="member_id")
     started_on = clean_required_date(started_on, "started_on", "任职日期")
     if started_on < committee.started_on:
         raise ServiceError("任职日期不能早于本届班子的任期开始日期。", field="started_on")
@@ -1141,6 +1225,61 @@ def end_committee_member(
     return holder
 
 
+@transaction.atomic
+def adjust_term(
+    actor: Actor,
+    committee: Committee,
+    *,
+    ends_on: date,
+    document_number: str,
+    occurred_on: date | None = None,
+    note: str = "",
+) -> Committee:
+    """Extend or shorten the current term after the election (延期或提前换届), as approved by the upper
+    org: the new end is at most one year off the standard term (RULES.md §4) and the approval's document
+    number is required. Decided by the org above, so the actor must hold it. A 调整任期 event keeps the
+    old and new end."""
+    committee = Committee.objects.select_for_update(of=("self",)).select_related("org").get(pk=committee.pk)
+    org = committee.org
+    require_change_of_parent(actor, org, "调整任期")
+    require_active(org, "调整任期")
+    if not committee.is_current:
+        raise ServiceError("该届班子已经结束,只能调整现任班子的任期。")
+    if committee.origin != CommitteeOrigin.ELECTED:
+        raise ServiceError("临时党支部的负责人由上级指定,没有任期;请修改其预计结束日期。")
+    if ends_on is None:
+        raise ServiceError("新的任期届满日期不能为空。", field="ends_on")
+    document_number = clean_text(document_number, "document_number", "文号", 100, required=True)
+    if ends_on == committee.ends_on:
+        raise ServiceError(f"任期届满日期已是{rules.cn(ends_on)}。", field="ends_on")
+    ends_on = clean_term_end(org, committee.started_on, ends_on)
+    occurred_on = clean_date(occurred_on, "occurred_on", "批准日期") or today()
+    if occurred_on < committee.started_on:
+        raise ServiceError("批准日期不能早于本届任期开始日期。", field="occurred_on")
+    before = committee_state(committee)
+    previous_end = committee.ends_on
+    committee.ends_on = ends_on
+    committee.save(update_fields=["ends_on"])
+    _event(
+        actor,
+        org,
+        OrgEventKind.TERM_ADJUSTED,
+        occurred_on,
+        document_number,
+        note=clean_text(note, "note", "说明", 2000),
+        details={
+            "committee": committee.pk,
+            "from": _text(previous_end),
+            "to": _text(ends_on),
+            "action": "extended" if previous_end is None or ends_on > previous_end else "advanced",
+        },
+    )
+    audit.record(
+        actor, "committee.adjust_term", committee, org=org, before=before, after=committee_state(committee)
+    )
+    return committee
+
+
 # --- party groups ---------------------------------------------------------------------------------------
 
 
@@ -1149,9 +1288,10 @@ def group_state(group: Group) -> dict:
         "org": group.org.name,
         "name": group.name,
         "leader_name": group.leader_name,
-        "leader_ref": group.leader_ref,
+        "leader_id": group.leader_id,
         "founded_on": group.founded_on,
         "dissolved_on": group.dissolved_on,
+        "dissolve_reason": group.dissolve_reason,
         "note": group.note,
     }
 
@@ -1171,20 +1311,22 @@ def create_group(
     *,
     name: str,
     leader_name: str = "",
-    leader_ref: str = "",
+    leader_id: int | None = None,
     founded_on: date | None = None,
     note: str = "",
 ) -> Group:
-    """Set up a party group (党小组) inside a branch."""
+    """Set up a party group (党小组) inside a branch; its leader, if chosen from the member records,
+    must be on the branch's roll."""
     org = Org.objects.get(pk=org.pk)
     require_change(actor, org, "设立党小组")
     require_active(org, "设立党小组")
     raise_blocking(rules.group_parent_findings(org.kind), "name")
+    leader_name, leader = clean_leader(org, leader_name, leader_id)
     group = Group.objects.create(
         org=org,
         name=clean_group_name(org, name),
-        leader_name=clean_text(leader_name, "leader_name", "组长", 50),
-        leader_ref=clean_text(leader_ref, "leader_ref", "组长党员编号", 64),
+        leader_name=leader_name,
+        leader=leader,
         founded_on=clean_date(founded_on, "founded_on", "成立日期") or today(),
         note=clean_text(note, "note", "备注", 2000),
     )
@@ -1192,10 +1334,22 @@ def create_group(
     return group
 
 
+def clean_leader(org: Org, leader_name, leader_id) -> tuple[str, object]:
+    return clean_person(
+        org,
+        name=leader_name,
+        member_id=leader_id,
+        name_field="leader_name",
+        member_field="leader_id",
+        label="组长",
+        required=False,
+    )
+
+
 @transaction.atomic
 def update_group(actor: Actor, group: Group, **changes) -> Group:
-    """Rename a group or change its leader."""
-    allowed = {"name", "leader_name", "leader_ref", "note"}
+    """Rename a group or change its leader (``leader_name`` and/or ``leader_id``)."""
+    allowed = {"name", "leader_name", "leader_id", "note"}
     if set(changes) - allowed:
         raise ServiceError(f"不能在此修改:{'、'.join(sorted(set(changes) - allowed))}。")
     group = Group.objects.select_for_update(of=("self",)).select_related("org").get(pk=group.pk)
@@ -1203,10 +1357,14 @@ def update_group(actor: Actor, group: Group, **changes) -> Group:
     if not group.is_active:
         raise ServiceError(f"党小组“{group.name}”已撤销。")
     before = group_state(group)
+    if "leader_name" in changes or "leader_id" in changes:
+        group.leader_name, group.leader = clean_leader(
+            group.org,
+            changes.pop("leader_name", group.leader_name),
+            changes.pop("leader_id", group.leader_id),
+        )
     cleaners = {
         "name": lambda v: clean_group_name(group.org, v, exclude_pk=group.pk),
-        "leader_name": lambda v: clean_text(v, "leader_name", "组长", 50),
-        "leader_ref": lambda v: clean_text(v, "leader_ref", "组长党员编号", 64),
         "note": lambda v: clean_text(v, "note", "备注", 2000),
     }
     for name, value in changes.items():
@@ -1218,14 +1376,21 @@ def update_group(actor: Actor, group: Group, **changes) -> Group:
 
 
 @transaction.atomic
-def dissolve_group(actor: Actor, group: Group, *, dissolved_on: date | None = None) -> Group:
+def dissolve_group(
+    actor: Actor, group: Group, *, dissolved_on: date | None = None, reason: str = ""
+) -> Group:
+    """End a party group (撤销党小组) on a date: it is kept with its members' dates, never deleted."""
     group = Group.objects.select_for_update(of=("self",)).select_related("org").get(pk=group.pk)
     require_change(actor, group.org, "撤销党小组")
     if not group.is_active:
-        raise ServiceError(f"党小组“{group.name}”已撤销。")
+        raise ServiceError(f"党小组“{group.name}”已于{rules.cn(group.dissolved_on)}撤销。")
     before = group_state(group)
-    group.dissolved_on = clean_date(dissolved_on, "dissolved_on", "撤销日期") or today()
-    group.save(update_fields=["dissolved_on"])
+    dissolved_on = clean_date(dissolved_on, "dissolved_on", "撤销日期") or today()
+    if group.founded_on and dissolved_on < group.founded_on:
+        raise ServiceError("撤销日期不能早于成立日期。", field="dissolved_on")
+    group.dissolved_on = dissolved_on
+    group.dissolve_reason = clean_text(reason, "reason", "撤销原因", 200)
+    group.save(update_fields=["dissolved_on", "dissolve_reason"])
     group.members.filter(left_on__isnull=True).update(left_on=group.dissolved_on)
     audit.record(actor, "group.dissolve", group, org=group.org, before=before, after=group_state(group))
     return group
@@ -1233,26 +1398,38 @@ def dissolve_group(actor: Actor, group: Group, *, dissolved_on: date | None = No
 
 @transaction.atomic
 def add_group_member(
-    actor: Actor, group: Group, *, name: str, member_ref: str = "", joined_on: date | None = None
+    actor: Actor, group: Group, *, name: str = "", member_id: int | None = None, joined_on: date | None = None
 ) -> GroupMember:
+    """Put a person in a party group: a member record on the branch's roll (in one group of the branch
+    at a time), or a name alone for someone not on the platform."""
     group = Group.objects.select_related("org").get(pk=group.pk)
     require_change(actor, group.org, "编入党小组")
     if not group.is_active:
         raise ServiceError(f"党小组“{group.name}”已撤销。")
-    name = clean_text(name, "name", "姓名", 50, required=True)
-    member_ref = clean_text(member_ref, "member_ref", "党员编号", 64)
-    current = group.members.filter(left_on__isnull=True)
-    if (member_ref and current.filter(member_ref=member_ref).exists()) or (
-        not member_ref and current.filter(name=name, member_ref="").exists()
-    ):
+    name, person = clean_person(group.org, name=name, member_id=member_id)
+    if person is not None:
+        elsewhere = (
+            GroupMember.objects.filter(member=person, left_on__isnull=True, group__dissolved_on__isnull=True)
+            .select_related("group")
+            .first()
+        )
+        if elsewhere is not None:
+            raise ConflictError(f"{name}已在党小组“{elsewhere.group.name}”中。", field="member_id")
+    elif group.members.filter(left_on__isnull=True, name=name, member__isnull=True).exists():
         raise ConflictError(f"{name}已在党小组“{group.name}”中。", field="name")
     member = GroupMember.objects.create(
         group=group,
         name=name,
-        member_ref=member_ref,
+        member=person,
         joined_on=clean_date(joined_on, "joined_on", "编入日期") or today(),
     )
-    audit.record(actor, "group_member.add", member, org=group.org, after={"group": group.name, "name": name})
+    audit.record(
+        actor,
+        "group_member.add",
+        member,
+        org=group.org,
+        after={"group": group.name, "name": name, "member_id": member.member_id},
+    )
     return member
 
 
@@ -1288,13 +1465,14 @@ def pairing_state(pairing: Pairing) -> dict:
         "started_on": pairing.started_on,
         "ended_on": pairing.ended_on,
         "note": pairing.note,
-        "orgs": sorted(pairing.parties.values_list("org__code", flat=True)),
+        "orgs": sorted(pairing.parties.taking_part().values_list("org__code", flat=True)),
+        "left": sorted(pairing.parties.filter(left_on__isnull=False).values_list("org__code", flat=True)),
     }
 
 
 def first_org_in_scope(actor: Actor, pairing: Pairing) -> Org:
     """The org the audit entry is filed under: one of the pairing's orgs the actor holds."""
-    orgs = [party.org for party in pairing.parties.select_related("org").order_by("org__path")]
+    orgs = [party.org for party in pairing.parties.taking_part().select_related("org").order_by("org__path")]
     for org in orgs:
         if actor.is_system or path_in_scope(actor.user, org.path, CHANGE):
             return org
@@ -1328,7 +1506,9 @@ def create_pairing(
         ended_on=ended_on,
         note=clean_text(note, "note", "共建内容", 2000),
     )
-    PairingOrg.objects.bulk_create(PairingOrg(pairing=pairing, org=org) for org in unique.values())
+    PairingOrg.objects.bulk_create(
+        PairingOrg(pairing=pairing, org=org, joined_on=started_on) for org in unique.values()
+    )
     audit.record(
         actor, "pairing.create", pairing, org=first_org_in_scope(actor, pairing), after=pairing_state(pairing)
     )
@@ -1357,6 +1537,71 @@ def update_pairing(actor: Actor, pairing: Pairing, **changes) -> Pairing:
     if pairing_state(pairing) != before:
         audit.record(actor, "pairing.update", pairing, org=org, before=before, after=pairing_state(pairing))
     return pairing
+
+
+@transaction.atomic
+def add_pairing_org(
+    actor: Actor, pairing: Pairing, org: Org, *, joined_on: date | None = None, note: str = ""
+) -> PairingOrg:
+    """Another org joins a running pairing on a date. As when setting one up, the actor must hold the
+    joining org, and be entitled to change the pairing (hold one of its orgs)."""
+    pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
+    filed_under = first_org_in_scope(actor, pairing)
+    org = Org.objects.get(pk=org.pk)
+    require_change(actor, org, "加入结对共建")
+    require_active(org, "加入结对共建")
+    joined_on = clean_date(joined_on, "joined_on", "加入日期") or today()
+    if joined_on < pairing.started_on or (pairing.ended_on and joined_on > pairing.ended_on):
+        raise ServiceError("加入日期应在结对共建的起止日期之内。", field="joined_on")
+    if pairing.parties.taking_part().filter(org=org).exists():
+        raise ConflictError(f"“{org.name}”已在该结对共建中。", field="org")
+    before = pairing_state(pairing)
+    party = PairingOrg.objects.create(pairing=pairing, org=org, joined_on=joined_on)
+    audit.record(
+        actor,
+        "pairing.add_org",
+        pairing,
+        org=filed_under,
+        before=before,
+        after={**pairing_state(pairing), "joined": org.code, "joined_on": joined_on, "note": _text(note)},
+    )
+    return party
+
+
+@transaction.atomic
+def remove_pairing_org(
+    actor: Actor, party: PairingOrg, *, left_on: date | None = None, reason: str = ""
+) -> PairingOrg:
+    """An org leaves a pairing on a date. Its row stays with ``left_on`` (the activities it took part
+    in remain its history); decided by whoever holds that org. At least two orgs must remain: a pairing
+    that is over is ended with its end date instead."""
+    party = (
+        PairingOrg.objects.select_for_update(of=("self",)).select_related("pairing", "org").get(pk=party.pk)
+    )
+    pairing, org = party.pairing, party.org
+    require_change(actor, org, "退出结对共建")
+    if party.left_on is not None:
+        raise ServiceError(f"“{org.name}”已于{rules.cn(party.left_on)}退出该结对共建。")
+    left_on = clean_date(left_on, "left_on", "退出日期") or today()
+    if left_on < (party.joined_on or pairing.started_on):
+        raise ServiceError("退出日期不能早于加入日期。", field="left_on")
+    if pairing.parties.taking_part().count() <= 2:
+        raise ServiceError(
+            "结对共建至少需要两个党组织;共建已经结束的,请修改结对共建并填写结束日期。", field="left_on"
+        )
+    before = pairing_state(pairing)
+    party.left_on = left_on
+    party.left_reason = clean_text(reason, "reason", "退出原因", 200)
+    party.save(update_fields=["left_on", "left_reason"])
+    audit.record(
+        actor,
+        "pairing.remove_org",
+        pairing,
+        org=org,
+        before=before,
+        after={**pairing_state(pairing), "left": org.code, "left_on": left_on, "reason": party.left_reason},
+    )
+    return party
 
 
 @transaction.atomic
@@ -1394,7 +1639,7 @@ def add_pairing_activity(
 
 # --- places ---------------------------------------------------------------------------------------------
 
-PLACE_FIELDS = ("kind", "name", "address", "area", "opened_on", "closed_on", "note")
+PLACE_FIELDS = ("kind", "name", "address", "area", "opened_on", "closed_on", "close_reason", "note")
 
 
 def place_state(place: Place) -> dict:
@@ -1421,6 +1666,7 @@ def clean_place_values(values: dict) -> dict:
         "area": clean_area,
         "opened_on": lambda v: clean_date(v, "opened_on", "启用日期"),
         "closed_on": lambda v: clean_date(v, "closed_on", "停用日期"),
+        "close_reason": lambda v: clean_text(v, "close_reason", "停用原因", 200),
         "note": lambda v: clean_text(v, "note", "备注", 2000),
     }
     return {name: cleaners[name](value) for name, value in values.items()}
@@ -1464,6 +1710,25 @@ def update_place(actor: Actor, place: Place, **changes) -> Place:
     place.save()
     if place_state(place) != before:
         audit.record(actor, "place.update", place, org=place.org, before=before, after=place_state(place))
+    return place
+
+
+@transaction.atomic
+def close_place(actor: Actor, place: Place, *, closed_on: date | None = None, reason: str = "") -> Place:
+    """Stop using a place (停用阵地) on a date. It is kept: the counts of the years it was open still
+    include it, and its page shows when and why it closed."""
+    place = Place.objects.select_for_update(of=("self",)).select_related("org").get(pk=place.pk)
+    require_change(actor, place.org, "停用阵地")
+    if place.closed_on is not None:
+        raise ServiceError(f"阵地“{place.name}”已于{rules.cn(place.closed_on)}停用。")
+    closed_on = clean_date(closed_on, "closed_on", "停用日期") or today()
+    if place.opened_on and closed_on < place.opened_on:
+        raise ServiceError("停用日期不能早于启用日期。", field="closed_on")
+    before = place_state(place)
+    place.closed_on = closed_on
+    place.close_reason = clean_text(reason, "reason", "停用原因", 200)
+    place.save(update_fields=["closed_on", "close_reason"])
+    audit.record(actor, "place.close", place, org=place.org, before=before, after=place_state(place))
     return place
 
 
@@ -1549,7 +1814,7 @@ def close_weak_flag(actor: Actor, flag: WeakFlag, *, closed_on: date, closing_no
 
 @transaction.atomic
 def add_elected_member(
-    actor: Actor, committee: Committee, *, post: str, name: str, member_ref: str = ""
+    actor: Actor, committee: Committee, *, post: str, name: str, member_id: int | None = None
 ) -> CommitteeMember:
     """Add one more person elected with a committee (an import brings one row per person)."""
     committee = (
@@ -1558,8 +1823,11 @@ def add_elected_member(
     require_change(actor, committee.org, "登记换届选举")
     if not committee.is_current or committee.origin != CommitteeOrigin.ELECTED:
         raise ServiceError("只能向现任的选举产生的班子补录当选人员。")
-    seats = [{"post": m.post, "name": m.name} for m in committee.members.filter(ended_on__isnull=True)]
-    seat = clean_seats([*seats, {"post": post, "name": name, "member_ref": member_ref}])[-1]
+    seats = [
+        {"post": m.post, "name": m.name, "member_id": m.member_id}
+        for m in committee.members.filter(ended_on__isnull=True)
+    ]
+    seat = clean_seats(committee.org, [*seats, {"post": post, "name": name, "member_id": member_id}])[-1]
     holder = CommitteeMember.objects.create(
         committee=committee, origin=SeatOrigin.ELECTED, started_on=committee.started_on, **seat
     )

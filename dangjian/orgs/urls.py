@@ -30,6 +30,7 @@ urlpatterns = [
     path(
         "committee-members/<int:pk>/end/", committee_views.committee_member_end, name="committee_member_end"
     ),
+    path("committees/<int:pk>/term/", committee_views.committee_term, name="committee_term"),
     path("terms/", committee_views.term_list, name="terms"),
     path("terms/export/", committee_views.term_export, name="terms_export"),
     path("committees/import/", import_views.committee_import, name="committee_import"),
@@ -55,6 +56,8 @@ urlpatterns = [
     path("pairings/new/", pairing_views.pairing_create, name="pairing_create"),
     path("pairings/<int:pk>/", pairing_views.pairing_detail, name="pairing_detail"),
     path("pairings/<int:pk>/edit/", pairing_views.pairing_edit, name="pairing_edit"),
+    path("pairings/<int:pk>/orgs/new/", pairing_views.pairing_org_add, name="pairing_org_add"),
+    path("pairing-orgs/<int:pk>/remove/", pairing_views.pairing_org_remove, name="pairing_org_remove"),
     path(
         "pairings/<int:pk>/activities/new/", pairing_views.pairing_activity_add, name="pairing_activity_add"
     ),
@@ -63,6 +66,7 @@ urlpatterns = [
     path("places/export/", place_views.place_export, name="places_export"),
     path("<int:pk>/places/new/", place_views.place_create, name="place_create"),
     path("places/<int:pk>/edit/", place_views.place_edit, name="place_edit"),
+    path("places/<int:pk>/close/", place_views.place_close, name="place_close"),
     path("weak/", place_views.weak_list, name="weak_flags"),
     path("weak/export/", place_views.weak_export, name="weak_flags_export"),
     path("<int:pk>/weak/new/", place_views.weak_create, name="weak_create"),

@@ -117,6 +117,7 @@ def hidden_org_module_records(tree, actor) -> set[int]:
         group.pk,
         group_member.pk,
         pairing.pk,
+        *pairing.parties.values_list("pk", flat=True),
         activity.pk,
         place.pk,
         flag.pk,

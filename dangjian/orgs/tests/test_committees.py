@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 SECRETARY = {"post": "secretary", "name": "王书记"}
 COMMITTEE = [
     SECRETARY,
-    {"post": "organization_member", "name": "赵组织", "member_ref": "M-1001"},
+    {"post": "organization_member", "name": "赵组织"},
     {"post": "publicity_member", "name": "钱宣传"},
     {"post": "discipline_member", "name": "孙纪检"},
 ]
@@ -54,10 +54,10 @@ def test_an_election_records_the_committee_its_term_and_an_event(school_branch, 
         date(2028, 9, 1),
         3,
     )
-    assert [(m.post, m.name, m.member_ref) for m in committee.members.order_by("pk")][1] == (
+    assert [(m.post, m.name, m.member_id) for m in committee.members.order_by("pk")][1] == (
         "organization_member",
         "赵组织",
-        "M-1001",
+        None,
     )
     event = OrgEvent.objects.get(org=school_branch, kind=OrgEventKind.RE_ELECTED)
     assert event.occurred_on == date(2025, 9, 1) and event.document_number == "甲教党〔2025〕8号"

@@ -25,13 +25,13 @@ def frozen_today():
 def test_groups_live_in_branches_with_a_leader_and_members(tree, secretary, actor_for):
     actor = actor_for(secretary)
     group = services.create_group(actor, tree["branch_a"], name="第一党小组", leader_name="陈组长")
-    services.add_group_member(actor, group, name="刘一", member_ref="M-1")
+    services.add_group_member(actor, group, name="刘一")
     services.add_group_member(actor, group, name="刘二")
     with pytest.raises(ConflictError, match="刘一已在党小组"):
-        services.add_group_member(actor, group, name="刘一", member_ref="M-1")
+        services.add_group_member(actor, group, name="刘一")
     with pytest.raises(ConflictError, match="已有名为“第一党小组”"):
         services.create_group(actor, tree["branch_a"], name="第一党小组")
-    services.update_group(actor, group, leader_name="刘一", leader_ref="M-1")
+    services.update_group(actor, group, leader_name="刘一")
     leaving = group.members.get(name="刘二")
     services.remove_group_member(actor, leaving)
     assert list(group.members.filter(left_on__isnull=True).values_list("name", flat=True)) == ["刘一"]
@@ -45,8 +45,10 @@ def test_groups_are_refused_outside_branches(tree, county_admin, actor_for):
 
 
 def test_a_dissolved_group_takes_no_members(tree, system_actor):
-    group = services.create_group(system_actor, tree["branch_a"], name="第二党小组")
-    services.add_group_member(system_actor, group, name="甲")
+    group = services.create_group(
+        system_actor, tree["branch_a"], name="第二党小组", founded_on=date(2025, 1, 1)
+    )
+    services.add_group_member(system_actor, group, name="甲", joined_on=date(2025, 1, 1))
     services.dissolve_group(system_actor, group, dissolved_on=date(2026, 6, 1))
     assert group.members.get().left_on == date(2026, 6, 1)
     with pytest.raises(ServiceError, match="已撤销"):
