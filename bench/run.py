@@ -3,6 +3,8 @@
     python bench/run.py                    # SQLite (20,000 orgs), then PostgreSQL (500,000 orgs)
     python bench/run.py --only sqlite      # or --only postgresql
     BENCH_PG_URL=postgres://user@host:5432/dangjian_bench BENCH_PG_ORGS=100000 python bench/run.py
+    BENCH_MEMBERS_ROWS=5000 python bench/run.py   # member import size (default 100,000)
+    BENCH_MEMBERS_LARGE=1 python bench/run.py     # 1,000,000 member rows on PostgreSQL
 
 Each database gets its own process (Django reads $DATABASE_URL once): generate_tree.py rebuilds
 the benchmark database, measure.py measures it. PostgreSQL is skipped with a message when it
@@ -71,7 +73,56 @@ def run_target(target: Target) -> dict:
     measure_s = run_script("measure.py", target, "--json", str(figures_file))
     figures = json.loads(figures_file.read_text())
     figures.update(generate_s=generate_s, measure_s=measure_s)
+    figures["members"] = run_members(target)
     return figures
+
+
+def members_url(target: Target) -> str:
+    """The member import's own benchmark database, beside the org tree's."""
+    if target.key == "sqlite":
+        return f"sqlite:///{ROOT / 'var' / 'bench_members.sqlite3'}"
+    return target.url.rsplit("/", 1)[0] + "/dangjian_bench_members"
+
+
+def run_members(target: Target) -> dict:
+    rows = int(os.environ.get("BENCH_MEMBERS_ROWS", 100_000))
+    if target.key == "postgresql" and os.environ.get("BENCH_MEMBERS_LARGE") == "1":
+        rows = 1_000_000
+    print(f"== {target.key}: member import, {rows:,} rows", flush=True)
+    figures_file = OUT_DIR / f"members_{target.key}.json"
+    member_target = Target(target.key, members_url(target), target.orgs)
+    run_script("members_import.py", member_target, "--rows", str(rows), "--list", "--json", str(figures_file))
+    return json.loads(figures_file.read_text())
+
+
+def members_report(all_figures: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "## Member import (bench/members_import.py)",
+        "",
+        "| Database | Rows | Raw: calamine + COPY/executemany (rows/s) | Preview (rows/s) | Commit (rows/s) "
+        "| Preview + commit (s) | End to end (rows/s) | End to end ÷ raw |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for figures in all_figures:
+        m = figures["members"]
+        lines.append(
+            f"| {figures['database']} | {m['rows']:,} | {m['raw_rows_per_s']:,.0f} | {m['preview_rows_per_s']:,.0f} "
+            f"| {m['commit_rows_per_s']:,.0f} | {m['import_s']:.1f} | {m['import_rows_per_s']:,.0f} "
+            f"| {m['import_rows_per_s'] / m['raw_rows_per_s']:.2f} |"
+        )
+    lines += [
+        "",
+        "| Database | Members | List page (ms) | List API (ms) | Bare JSON view (ms) | API ÷ bare (requests/s) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for figures in all_figures:
+        m = figures["members"]
+        lines.append(
+            f"| {figures['database']} | {m['rows']:,} | {ms(m['page_ms'])} | {ms(m['api_ms'])} "
+            f"| {ms(m['bare_ms'])} | {m['api_rps'] / m['bare_rps']:.2f} |"
+        )
+    return lines
 
 
 # --- the report -----------------------------------------------------------------------------------------
@@ -179,6 +230,7 @@ def report(all_figures: list[dict], skipped: list[str], total_s: float) -> str:
         lines.append(
             f"| {figures['database']} | {figures['generate_s']:.1f} s | {figures['measure_s']:.1f} s | {valid} |"
         )
+    lines += members_report(all_figures)
     lines += ["", f"Whole run: {total_s:.0f} s."]
     lines += [f"Skipped: {reason}" for reason in skipped]
     return "\n".join(lines) + "\n"

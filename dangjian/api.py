@@ -9,7 +9,7 @@ for the same reason.
 from ninja import NinjaAPI, Swagger
 
 from dangjian.accounts.api import router as accounts_router
-from dangjian.core.api import ApiRenderer, BearerToken, audit_router, install_error_handlers
+from dangjian.core.api import ApiRenderer, BearerToken, audit_router, imports_router, install_error_handlers
 from dangjian.members.api import router as members_router
 from dangjian.members.api import transfers_router
 from dangjian.orgs.api import router as orgs_router
@@ -37,3 +37,4 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/audit", audit_router)
 api.add_router("/members", members_router)
 api.add_router("/transfers", transfers_router)
+api.add_router("/imports", imports_router)

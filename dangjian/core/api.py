@@ -13,15 +13,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import user_for_token
+from dangjian.core import importing
 from dangjian.core.access import has_system_role
+from dangjian.core.audit import Actor
 from dangjian.core.errors import NotPermitted, ServiceError
+from dangjian.core.import_views import require_import_permission
 from dangjian.core.models import AuditEntry
 from dangjian.orgs.models import Org
 
@@ -297,3 +300,114 @@ def list_audit_entries(request, filters: Query[AuditFilters], page: Query[PagePa
         raise NotPermitted("只有审计管理员可以查看审计日志。")
     entries = filter_audit_entries(AuditEntry.objects.order_by("-seq"), filters)
     return paginate(request, entries, page)
+
+
+# --- imports (upload → preview with errors → commit / cancel / undo) -------------------------------------
+
+imports_router = Router(tags=["导入"])
+
+
+class ImportErrorOut(Schema):
+    row: int = Field(description="电子表格中的行号")
+    column: str = Field(description="出错的列(表头);整行的错误为空")
+    message: str
+
+
+class ImportBatchOut(Schema):
+    id: int
+    kind: str = Field(description="导入类型,如 members、orgs")
+    kind_label: str
+    file_name: str
+    status: str = Field(description="previewed 待确认、committed 已导入、cancelled 已取消、undone 已撤销")
+    status_label: str
+    created_at: datetime
+    finished_at: datetime | None
+    total_rows: int
+    valid_rows: int
+    imported_rows: int
+    error_count: int
+
+
+class ImportBatchDetailOut(ImportBatchOut):
+    errors: list[ImportErrorOut] = Field(description="预检发现的错误行(最多 1000 条)")
+
+
+ERRORS_IN_DETAIL = 1000
+
+
+def batch_out(batch, errors: bool = False) -> dict:
+    try:
+        label = importing.get_importer(batch.kind).label
+    except LookupError:
+        label = batch.kind
+    data = {
+        **{name: getattr(batch, name) for name in ImportBatchOut.model_fields if hasattr(batch, name)},
+        "kind_label": label,
+        "status_label": batch.get_status_display(),
+        "error_count": len(batch.errors),
+    }
+    if errors:
+        data["errors"] = batch.errors[:ERRORS_IN_DETAIL]
+    return data
+
+
+def own_import_batch(request, batch_id: int):
+    # Another user's batch answers as if it did not exist: an import can carry any org's data.
+    batch = importing.batches_of(request.user).defer("content").filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404
+    return batch
+
+
+def import_actor(request):
+    return Actor.from_request(request, via="import")
+
+
+@imports_router.get("", response=Page[ImportBatchOut], summary="本人上传的导入批次")
+def list_imports(request, page: Query[PageParams]):
+    batches = importing.batches_of(request.user).defer("content").order_by("-created_at", "-pk")
+    result = paginate(request, batches, page)
+    result["items"] = [batch_out(batch) for batch in result["items"]]
+    return result
+
+
+@imports_router.post("", response={201: ImportBatchDetailOut}, summary="上传文件并预检(不导入)")
+def upload_import(request, kind: Form[str | None] = None, file: File[UploadedFile | None] = None):
+    # Permission first, before the form: someone who may not import learns nothing from its errors.
+    require_import_permission(request.user)
+    if not kind:
+        raise ServiceError("请指定导入类型(kind)。", field="kind")
+    if file is None:
+        raise ServiceError("请上传导入文件(file)。", field="file")
+    try:
+        importer = importing.get_importer(kind)
+    except LookupError:
+        kinds = "、".join(i.kind for i in importing.all_importers() if i.upload_url_name)
+        raise ServiceError(f"导入类型“{kind}”不存在,可选:{kinds}。", field="kind") from None
+    batch = importing.preview(importer, import_actor(request), file.name, file.read())
+    return Status(201, batch_out(batch, errors=True))
+
+
+@imports_router.get("/{batch_id}", response=ImportBatchDetailOut, summary="导入批次详情(含错误行)")
+def get_import(request, batch_id: int):
+    return batch_out(own_import_batch(request, batch_id), errors=True)
+
+
+def _act(request, batch_id: int, action) -> dict:
+    batch = action(import_actor(request), own_import_batch(request, batch_id))
+    return batch_out(batch, errors=True)
+
+
+@imports_router.post("/{batch_id}/commit", response=ImportBatchDetailOut, summary="确认导入预检通过的行")
+def commit_import(request, batch_id: int):
+    return _act(request, batch_id, importing.commit)
+
+
+@imports_router.post("/{batch_id}/cancel", response=ImportBatchDetailOut, summary="取消待确认的批次")
+def cancel_import(request, batch_id: int):
+    return _act(request, batch_id, importing.cancel)
+
+
+@imports_router.post("/{batch_id}/undo", response=ImportBatchDetailOut, summary="撤销已导入的批次")
+def undo_import(request, batch_id: int):
+    return _act(request, batch_id, importing.undo)

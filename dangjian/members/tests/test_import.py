@@ -220,7 +220,10 @@ def test_commit_imports_the_valid_rows_and_undo_takes_them_back(
     )
     fifteen = Member.objects.get(name="十五位")
     assert "升位为18位" in fifteen.events.get().details["warnings"][0]
-    assert AuditEntry.objects.filter(action="member.create", via="import").count() == 3
+    # The audited form of a bulk import: one entry per chunk, naming the count and the records.
+    entry = AuditEntry.objects.get(action="member.import", via="import")
+    assert entry.after["count"] == 3 and sorted(entry.after["member_ids"]) == sorted(m.pk for m in imported)
+    assert entry.object_id == str(batch.pk) and entry.org_path == tree["branch_a"].path
     importing.undo(actor, batch)
     assert not Member.objects.filter(org=tree["branch_a"]).exists()
     assert AuditEntry.objects.filter(action="member.import_undo").count() == 3
