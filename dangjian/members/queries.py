@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
+from dangjian.core.access import subtree_q
 from dangjian.core.rules import Finding
 from dangjian.members import rules, services
 from dangjian.members.models import (
@@ -21,6 +23,7 @@ from dangjian.members.models import (
     Transfer,
     TransferStatus,
 )
+from dangjian.orgs.models import Org
 
 INITIALS = re.compile(r"^[A-Za-z]{1,20}$")
 SORTS = {
@@ -93,12 +96,57 @@ def filter_members(queryset: QuerySet, filters: MemberFilters, today: date) -> Q
 
 
 def members_within(user, org) -> QuerySet:
-    return Member.objects.visible_to(user).filter(org__path__startswith=org.path)
+    # The range beside the prefix lets the database walk the org path index (core.access.subtree_q).
+    return Member.objects.visible_to(user).filter(subtree_q("org__path", org.path))
 
 
 def for_listing(queryset: QuerySet) -> QuerySet:
     """What a list row shows, in the same query: the org and whether a letter is in transit."""
     return queryset.select_related("org").annotate(in_transit=in_transit())
+
+
+# What a list row never shows: the ciphertexts (long) and the keys; left unread by the list queries.
+UNLISTED_FIELDS = ("id_number_enc", "phone_enc", "address_enc", "id_number_index", "row_key")
+
+
+@dataclass
+class Listing:
+    """A member list: its rows (scoped, filtered, ordered) and their exact number.
+
+    ``count`` gives the same number as ``rows.count()``, added up org by org (bench/README.md): the
+    members matching the filters in each org the user sees in the subtree. Each org's share is a range
+    count on the narrow index of on-roll members per org, which the database answers from the index
+    alone; a COUNT over the join with the org table probes a hash for every member instead (65–88 ms
+    against 45–70 ms at 1,000,000 members in 1,000 branches).
+    """
+
+    rows: QuerySet
+    matching: QuerySet  # the same filters, before the scope: counted only inside ``orgs``
+    orgs: QuerySet  # the orgs in the user's scope (and the subtree), which hold every row
+
+    def count(self) -> int:
+        # COUNT(*) as a plain function: no GROUP BY, which the per-org subquery does not need.
+        count = Func(template="COUNT(*)", output_field=IntegerField())
+        per_org = self.matching.filter(org=OuterRef("pk")).order_by().annotate(n=count).values("n")
+        return self.orgs.order_by().aggregate(n=Coalesce(Sum(Subquery(per_org)), 0))["n"]
+
+
+def listing(user, within, filters: MemberFilters, today: date) -> Listing:
+    """The members the user sees in ``within``'s subtree (everywhere in scope when None), filtered.
+
+    A member is visible exactly when its org is (both scopes read the org path), so counting the
+    unscoped matches org by org over the visible orgs counts the same rows as ``rows``.
+    """
+    members = Member.objects.visible_to(user)
+    orgs = Org.objects.visible_to(user)
+    if within is not None:
+        members = members.filter(subtree_q("org__path", within.path))
+        orgs = orgs.filter(subtree_q("path", within.path))
+    return Listing(
+        rows=filter_members(members, filters, today),
+        matching=filter_members(Member.objects.all(), filters, today),
+        orgs=orgs,
+    )
 
 
 def ledger_counts(user, org) -> list[tuple[MemberTag, int]]:

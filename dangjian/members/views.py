@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.core.access import CHANGE, get_visible_or_404, path_in_scope, scopes_for
@@ -82,16 +83,26 @@ def can_change(user, member: Member) -> bool:
 # --- lists ----------------------------------------------------------------------------------------------
 
 
+class ListingPaginator(Paginator):
+    """Pages of a ``queries.Listing``: its rows, numbered by its own exact count (the cheaper query)."""
+
+    def __init__(self, listing: queries.Listing, rows, per_page: int):
+        super().__init__(rows, per_page)
+        self.listing = listing
+
+    @cached_property
+    def count(self) -> int:
+        return self.listing.count()
+
+
 @login_required
 @require_GET
 def member_list(request):
     within = within_org(request)
     form = forms.MemberFilterForm(request.GET or None)
-    filters = filters_from(form)
-    members = queries.for_listing(
-        queries.filter_members(queries.members_within(request.user, within), filters, timezone.localdate())
-    )
-    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    listing = queries.listing(request.user, within, filters_from(form), timezone.localdate())
+    rows = queries.for_listing(listing.rows).defer(*queries.UNLISTED_FIELDS)
+    page = ListingPaginator(listing, rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "members/list.html",
