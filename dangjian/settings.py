@@ -149,6 +149,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Imports: files larger than this are refused with a message, not half-read.
 IMPORT_MAX_ROWS = env_int("DANGJIAN_IMPORT_MAX_ROWS", 50_000)
+# After a commit of at least this many rows the filled tables are analyzed, so lists stay fast at once.
+IMPORT_ANALYZE_ROWS = env_int("DANGJIAN_IMPORT_ANALYZE_ROWS", 10_000)
 
 # A transfer letter (组织关系介绍信) expires after this many months unless accepted.
 MEMBER_TRANSFER_VALID_MONTHS = env_int("DANGJIAN_TRANSFER_VALID_MONTHS", 3)

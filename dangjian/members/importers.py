@@ -141,6 +141,7 @@ class MemberRows(Importer):
 class MemberImporter(MemberRows):
     kind = "members"
     label = "党员"
+    analyze_tables = ("members_member", "members_memberevent")
     upload_url_name = "members_io:import"
     template_url_name = "members_io:template"
 

@@ -296,3 +296,21 @@ def test_an_unmasked_export_imports_again_as_an_update_matched_by_id_number(
         MemberUpdateImporter(), actor, "掩码.xlsx", xlsx({2: masked_grid[1]}, headers=masked_grid[0])
     )
     assert again.valid_rows == 0 and "公民身份号码" in again.errors[0]["column"]
+
+
+@pytest.mark.parametrize(("extra", "analyzed"), [(0, True), (1, False)])
+def test_a_large_commit_refreshes_the_planner_statistics(
+    tree, county_admin, actor_for, frozen_today, settings, django_capture_on_commit_callbacks, extra, analyzed
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actor = actor_for(county_admin, "import")
+    batch = importing.preview(MemberImporter(), actor, "党员.xlsx", xlsx(ROWS))
+    # At the threshold, and one row short of it.
+    settings.IMPORT_ANALYZE_ROWS = batch.valid_rows + extra
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        importing.commit(actor, batch)
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    expected = ['ANALYZE "members_member"', 'ANALYZE "members_memberevent"'] if analyzed else []
+    assert statements == expected
