@@ -21,16 +21,12 @@ def associated_data(column: str, row_key) -> str:
     return f"{TABLE}.{column}.{row_key}"
 
 
-def keyring() -> dict[str, bytes]:
-    return crypto.keyring()
-
-
 def seal(column: str, row_key, value: str) -> str:
     return crypto.encrypt(value, associated_data(column, row_key)) if value else ""
 
 
 def open_sealed(column: str, row_key, token: str, keys: dict[str, bytes] | None = None) -> str:
-    return crypto.decrypt(token, associated_data(column, row_key), keys or keyring()) if token else ""
+    return crypto.decrypt(token, associated_data(column, row_key), keys or crypto.keyring()) if token else ""
 
 
 def id_index(normalized_id_number: str) -> str:

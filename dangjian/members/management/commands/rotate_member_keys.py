@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--old-keys", default="", help="retired data keys (hex), comma-separated")
 
     def handle(self, *args, batch_size: int, old_keys: str, **options):
-        keys = protected.keyring()
+        keys = crypto.keyring()
         for hex_key in filter(None, (k.strip() for k in old_keys.split(","))):
             key = bytes.fromhex(hex_key)
             keys[crypto.key_id(key)] = key
