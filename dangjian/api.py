@@ -9,11 +9,15 @@ for the same reason.
 from ninja import NinjaAPI, Swagger
 
 from dangjian.accounts.api import router as accounts_router
+from dangjian.activities.api import router as activities_router
 from dangjian.core.api import ApiRenderer, BearerToken, audit_router, imports_router, install_error_handlers
+from dangjian.dues.api import router as dues_router
 from dangjian.members.api import router as members_router
 from dangjian.members.api import transfers_router
 from dangjian.orgs.api import router as orgs_router
 from dangjian.orgs.building_api import router as org_building_router
+from dangjian.recruitment.api import router as recruitment_router
+from dangjian.reports.api import router as reports_router
 
 api = NinjaAPI(
     title="党建云 API",
@@ -38,3 +42,8 @@ api.add_router("/audit", audit_router)
 api.add_router("/members", members_router)
 api.add_router("/transfers", transfers_router)
 api.add_router("/imports", imports_router)
+api.add_router("/recruitment", recruitment_router)
+api.add_router("/activities", activities_router)
+api.add_router("/dues", dues_router)
+# The indicator registry lives at /api/v1/indicators (issue 8).
+api.add_router("", reports_router)

@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "dangjian.accounts",
     "dangjian.orgs",
     "dangjian.members",
+    "dangjian.recruitment",
+    "dangjian.activities",
+    "dangjian.dues",
+    "dangjian.reports",
 ]
 
 MIDDLEWARE = [

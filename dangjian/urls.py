@@ -12,5 +12,9 @@ urlpatterns = [
     path("orgs/", include("dangjian.orgs.import_urls")),
     path("members/", include("dangjian.members.urls")),
     path("members/", include("dangjian.members.import_urls")),
+    path("recruitment/", include("dangjian.recruitment.urls")),
+    path("activities/", include("dangjian.activities.urls")),
+    path("dues/", include("dangjian.dues.urls")),
+    path("reports/", include("dangjian.reports.urls")),
     path("api/v1/", api.urls),
 ]

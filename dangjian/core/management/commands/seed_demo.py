@@ -1,6 +1,8 @@
+import importlib
 import time
 import unicodedata
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
@@ -19,6 +21,27 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """Left-align in a terminal column: a Chinese character takes two cells."""
     return text + " " * max(0, width - display_width(text))
+
+
+# Apps whose demo data needs only orgs and members; each may have a ``demo.py`` with
+# ``seed_demo(actor, tree, scale, seed) -> str`` (one summary line), called in INSTALLED_APPS order.
+LATER_DEMO_APPS = ("recruitment", "activities", "dues", "reports")
+
+
+def seed_later_modules(actor, tree, scale: str, seed: int) -> list[str]:
+    lines = []
+    for label in LATER_DEMO_APPS:
+        config = apps.get_app_config(label)
+        try:
+            module = importlib.import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"{config.name}.demo":
+                raise
+            continue
+        started = time.perf_counter()
+        summary = module.seed_demo(actor, tree, scale, seed)
+        lines.append(f"{summary},用时 {time.perf_counter() - started:.1f} 秒")
+    return lines
 
 
 class Command(BaseCommand):
@@ -52,12 +75,15 @@ class Command(BaseCommand):
             logins = create_demo_accounts(actor, places, seed)
             members_started = time.perf_counter()
             members = build_demo_members(actor, tree.root, scale, seed)
+            module_lines = seed_later_modules(actor, tree, scale, seed)
         elapsed = time.perf_counter() - started
         self.print_tree_summary(tree.root, scale, seed, elapsed)
         self.stdout.write(
             f"  党员 {members.members} 名(其中流动 {members.mobile}、失联 {members.lost_contact}),"
             f"党员事项 {members.events} 条,用时 {time.perf_counter() - members_started:.1f} 秒"
         )
+        for line in module_lines:
+            self.stdout.write(f"  {line}")
         self.print_logins(logins)
 
     def print_tree_summary(self, root: Org, scale: str, seed: int, elapsed: float):

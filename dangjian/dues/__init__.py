@@ -1,0 +1,1 @@
+"""Dues (党费): standards, bases, monthly bills, payments, arrears, remittance and allocations."""
