@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from dangjian.accounts.services import user_for_token
 from dangjian.members import queries
-from dangjian.members.models import Member
 from dangjian.urls import urlpatterns as platform
 
 FIELDS = (
@@ -23,13 +22,11 @@ FIELDS = (
 
 
 def bare_members(request):
-    """The list API's query (same scope, filters and order, first 50 and the count), as plain JSON."""
+    """The list API's queries (same scope, filters, order and per-org count; first 50), as plain JSON."""
     user = user_for_token(request.headers["Authorization"].removeprefix("Bearer "))
-    members = queries.filter_members(
-        Member.objects.visible_to(user), queries.MemberFilters(), timezone.localdate()
-    )
-    members = queries.for_listing(members)
-    return JsonResponse({"count": members.count(), "items": list(members.values(*FIELDS)[:50])})
+    listing = queries.listing(user, None, queries.MemberFilters(), timezone.localdate())
+    members = queries.for_listing(listing.rows)
+    return JsonResponse({"count": listing.count(), "items": list(members.values(*FIELDS)[:50])})
 
 
 urlpatterns = [path("bench/members.json", bare_members), *platform]

@@ -13,7 +13,10 @@ file with XlsxWriter (constant_memory), then in the same run:
 - import: ``importing.preview`` (read, validate every row, store the encrypted file and the errors) and
   ``importing.commit`` (read and validate again, seal, blind-index, insert members, events and tags,
   ImportedObject rows, audit entries) — the path of the upload and commit pages and the API;
-- with ``--list``: the member list page and the list API at this size, server time per request
+- one step: ``importing.import_at_once`` of the same file into an emptied member table (what
+  ``manage.py import_file members FILE --commit`` and the API's ``commit=true`` do: each row read and
+  checked once), then ``importing.undo`` of that batch (set-based, a chunk at a time);
+- with ``--list``: after VACUUM ANALYZE (PostgreSQL) the member list page and the list API at this size, server time per request
   (in-process test client, median), and the list API's requests/s against a bare Django JSON view over
   the same query.
 """
@@ -214,7 +217,36 @@ def run_import(path: Path, user) -> dict:
         batch.errors[:3],
         batch.imported_rows,
     )
-    return {"preview_s": preview_s, "commit_s": commit_s, "imported": batch.imported_rows}
+    return {"preview_s": preview_s, "commit_s": commit_s, "imported": batch.imported_rows, "batch": batch}
+
+
+def run_one_step(path: Path, user, earlier_batch) -> dict:
+    """Undo the two-step batch (timed), then import the same file in one step (timed)."""
+    from dangjian.core import importing
+    from dangjian.core.audit import Actor
+    from dangjian.members.importers import MemberImporter
+    from dangjian.members.models import Member
+
+    actor = Actor(user, via="import", request_id="bench", client_ip="127.0.0.1")
+    started = time.perf_counter()
+    importing.undo(actor, earlier_batch)
+    undo_s = time.perf_counter() - started
+    assert not Member.objects.exists()
+    content = path.read_bytes()
+    started = time.perf_counter()
+    batch = importing.import_at_once(MemberImporter(), actor, path.name, content)
+    one_step_s = time.perf_counter() - started
+    assert batch.imported_rows == batch.total_rows == Member.objects.count(), batch.errors[:3]
+    return {"undo_s": undo_s, "one_step_s": one_step_s}
+
+
+def vacuum_analyze() -> None:
+    """What autovacuum does some minutes after a large import: the list figures are of a settled table."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
 
 def timed(call, runs: int) -> list[float]:
@@ -287,10 +319,13 @@ def main() -> None:
         "raw_s": raw_s,
         **run_import(path, user),
     }
+    figures.update(run_one_step(path, user, figures.pop("batch")))
     figures["import_s"] = figures["preview_s"] + figures["commit_s"]
-    for key in ("raw", "preview", "commit", "import"):
+    for key in ("raw", "preview", "commit", "import", "one_step", "undo"):
         figures[f"{key}_rows_per_s"] = args.rows / figures[f"{key}_s"]
+    figures["one_step_vs_raw"] = figures["one_step_rows_per_s"] / figures["raw_rows_per_s"]
     if args.list:
+        vacuum_analyze()
         figures.update(measure_lists(user))
     print(json.dumps(figures, ensure_ascii=False, indent=2))
     if args.json:

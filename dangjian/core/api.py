@@ -371,8 +371,21 @@ def list_imports(request, page: Query[PageParams]):
     return result
 
 
-@imports_router.post("", response={201: ImportBatchDetailOut}, summary="上传文件并预检(不导入)")
-def upload_import(request, kind: Form[str | None] = None, file: File[UploadedFile | None] = None):
+@imports_router.post(
+    "",
+    response={201: ImportBatchDetailOut},
+    summary="上传文件并预检(不导入);commit=true 时一步导入有效行",
+    description=(
+        "默认只预检:返回待确认的批次和错误行,再调用 /commit 导入。commit=true 时上传即导入有效行,"
+        "有错误的行不导入、记在批次的错误中(可下载、改正后再导入);没有有效行时不保存任何数据并返回 400。"
+    ),
+)
+def upload_import(
+    request,
+    kind: Form[str | None] = None,
+    file: File[UploadedFile | None] = None,
+    commit: Form[bool] = False,
+):
     # Permission first, before the form: someone who may not import learns nothing from its errors.
     require_import_permission(request.user)
     if not kind:
@@ -384,7 +397,8 @@ def upload_import(request, kind: Form[str | None] = None, file: File[UploadedFil
     except LookupError:
         kinds = "、".join(i.kind for i in importing.all_importers() if i.upload_url_name)
         raise ServiceError(f"导入类型“{kind}”不存在,可选:{kinds}。", field="kind") from None
-    batch = importing.preview(importer, import_actor(request), file.name, file.read())
+    run = importing.import_at_once if commit else importing.preview
+    batch = run(importer, import_actor(request), file.name, file.read())
     return Status(201, batch_out(batch, errors=True))
 
 

@@ -33,8 +33,19 @@ def key_id(key: bytes) -> str:
     return sm3_hex(b"dangjian-key-id" + key)[:8]
 
 
+@functools.lru_cache(maxsize=16)
+def _key_bytes(hex_key: str) -> bytes:
+    return bytes.fromhex(hex_key)
+
+
 def _data_key() -> bytes:
-    return bytes.fromhex(settings.DATA_KEY)
+    return _key_bytes(settings.DATA_KEY)
+
+
+@functools.lru_cache(maxsize=16)
+def _sm4(key: bytes) -> algorithms.SM4:
+    """The cipher object of a key, made once: a bulk import seals millions of values with the same key."""
+    return algorithms.SM4(key)
 
 
 def encrypt(plaintext: str, associated_data: str) -> str:
@@ -45,7 +56,7 @@ def encrypt(plaintext: str, associated_data: str) -> str:
     """
     key = _data_key()
     nonce = os.urandom(NONCE_BYTES)
-    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor = Cipher(_sm4(key), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(associated_data.encode())
     body = encryptor.update(plaintext.encode()) + encryptor.finalize()
     return f"{key_id(key)}:{nonce.hex()}:{(body + encryptor.tag).hex()}"
@@ -61,9 +72,7 @@ def decrypt(token: str, associated_data: str, keys: dict[str, bytes] | None = No
     if kid not in keys:
         raise DecryptionError(f"unknown key id {kid}")
     raw = bytes.fromhex(body_hex)
-    decryptor = Cipher(
-        algorithms.SM4(keys[kid]), modes.GCM(bytes.fromhex(nonce_hex), raw[-TAG_BYTES:])
-    ).decryptor()
+    decryptor = Cipher(_sm4(keys[kid]), modes.GCM(bytes.fromhex(nonce_hex), raw[-TAG_BYTES:])).decryptor()
     decryptor.authenticate_additional_data(associated_data.encode())
     try:
         return (decryptor.update(raw[:-TAG_BYTES]) + decryptor.finalize()).decode()
@@ -106,7 +115,7 @@ def decrypt_bytes(blob: bytes, associated_data: str) -> bytes:
 
 def blind_index(value: str, purpose: str) -> str:
     """HMAC-SM3 of a normalized value with the separate index key, for exact-match search."""
-    mac = crypto_hmac.HMAC(bytes.fromhex(settings.INDEX_KEY), hashes.SM3())
+    mac = crypto_hmac.HMAC(_key_bytes(settings.INDEX_KEY), hashes.SM3())
     mac.update(purpose.encode() + b"\x00" + value.encode())
     return mac.finalize().hex()
 

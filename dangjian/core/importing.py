@@ -11,7 +11,9 @@ with ``@register``. The framework does the rest the same way for every kind:
   to a row above them) and saves only the batch with its row errors.
 - ``commit`` runs the rows that were valid again, in one transaction; if one of them now fails the whole
   commit is refused and nothing is saved. Every created object is recorded on the batch.
-- ``undo`` takes a committed batch back while nothing depends on it.
+- ``import_at_once`` is upload and commit in one step (the command line and the API's ``commit=true``):
+  each row is read and checked once, the valid ones imported, the others kept as the batch's errors.
+- ``undo`` takes a committed batch back while nothing depends on it (``Importer.take_back``).
 
 Writes go through the importer, which calls the module's services; those check permissions and rules
 and write their own audit entries. The framework audits the batch itself (upload, commit, cancel, undo).
@@ -32,9 +34,11 @@ import csv
 import functools
 import io
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
@@ -139,6 +143,17 @@ class Importer:
 
     def remove(self, actor: Actor, obj) -> None:
         raise NotImplementedError
+
+    def take_back(self, actor: Actor, ids: list[int], batch: ImportBatch) -> None:
+        """Undo the records ``batch`` created (``ids``, latest first), or raise ConflictError with the reasons
+        it cannot. One object at a time through ``undo_blockers`` and ``remove``; an importer of large
+        batches overrides this with set-based checks and deletes."""
+        objs = self.objects(ids)
+        reasons = self.undo_blockers(objs)
+        if reasons:
+            raise ConflictError(f"不能撤销本批导入:{';'.join(reasons)}。")
+        for obj in objs:
+            self.remove(actor, obj)
 
     def template_notes(self) -> list[str]:
         """Extra lines for the template's instructions sheet."""
@@ -426,19 +441,27 @@ def check(importer: Importer, actor: Actor, file_name: str, content: bytes) -> R
 def preview(importer: Importer, actor: Actor, file_name: str, content: bytes) -> ImportBatch:
     """Check the file and keep it as a batch awaiting confirmation, with its row errors."""
     result = check(importer, actor, file_name, content)
+    batch = _new_batch(importer, actor, file_name, content, total=result.total, errors=result.errors)
+    audit.record(actor, "import.upload", batch, after=batch_state(batch))
+    return batch
+
+
+def _new_batch(
+    importer: Importer, actor: Actor, file_name: str, content: bytes, total: int, errors: list | None = None
+) -> ImportBatch:
+    errors = errors or []
     batch = ImportBatch.objects.create(
         kind=importer.kind,
         file_name=PurePath(file_name).name[:255],
         content=b"",
         created_by=actor.user,
-        total_rows=result.total,
-        valid_rows=result.total - len(result.errors),
-        errors=result.errors,
+        total_rows=total,
+        valid_rows=total - len(errors),
+        errors=errors,
     )
     # The file may hold ID numbers and phones: it is kept encrypted, bound to this batch's row.
     batch.content = crypto.encrypt_bytes(content, batch_content_aad(batch))
     batch.save(update_fields=["content"])
-    audit.record(actor, "import.upload", batch, after=batch_state(batch))
     return batch
 
 
@@ -498,6 +521,41 @@ def commit(actor: Actor, batch: ImportBatch) -> ImportBatch:
     result = run_rows(importer, actor, table, skip=skip, context=context)
     if result.errors:
         raise ConflictError(_refusal(result.errors[0]))
+    return _record_commit(actor, importer, batch, result)
+
+
+class NothingToImport(ServiceError):
+    """A one-step import whose file has no valid row: nothing was saved; ``errors`` lists every row's error."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"文件中没有可导入的有效数据(共 {len(errors)} 行有错误),未导入任何数据。")
+        self.errors = errors
+
+
+@transaction.atomic
+def import_at_once(importer: Importer, actor: Actor, file_name: str, content: bytes) -> ImportBatch:
+    """Upload and commit in one step: the valid rows are imported, the others kept as the batch's errors.
+
+    The same checks and writes as a preview followed by a commit, but each row is read and checked once:
+    for a department loading a whole city from the command line or the API, where nobody reviews a preview
+    of a million rows before confirming it. The batch is recorded as uploaded and committed (audit entries
+    of both), its rejected rows downloadable and the whole batch undoable as after a commit.
+    """
+    table = read_table(file_name, content, importer.columns)
+    batch = _new_batch(importer, actor, file_name, content, total=len(table.rows))
+    context = importer.new_context(actor)
+    context["batch"] = batch
+    result = run_rows(importer, actor, table, context=context)
+    if not result.created:
+        raise NothingToImport(result.errors)
+    batch.errors, batch.valid_rows = result.errors, result.total - len(result.errors)
+    batch.save(update_fields=["errors", "valid_rows"])
+    audit.record(actor, "import.upload", batch, after=batch_state(batch))
+    return _record_commit(actor, importer, batch, result)
+
+
+def _record_commit(actor: Actor, importer: Importer, batch: ImportBatch, result: RunResult) -> ImportBatch:
+    """What a commit leaves behind: the objects each row created, the batch's status and the audit entry."""
     insert_rows(
         ImportedObject,
         [
@@ -548,12 +606,7 @@ def undo(actor: Actor, batch: ImportBatch) -> ImportBatch:
     """Take back everything a committed batch created, refused while anything depends on it."""
     batch = _locked(batch, ImportBatch.Status.COMMITTED, "不能撤销")
     importer = get_importer(batch.kind)
-    objs = importer.objects(_created_ids(batch))
-    reasons = importer.undo_blockers(objs)
-    if reasons:
-        raise ConflictError(f"不能撤销本批导入:{';'.join(reasons)}。")
-    for obj in objs:
-        importer.remove(actor, obj)
+    importer.take_back(actor, _created_ids(batch), batch)
     before = batch_state(batch)
     batch.status = ImportBatch.Status.UNDONE
     batch.save(update_fields=["status"])
@@ -591,25 +644,36 @@ def rejected_rows(batch: ImportBatch) -> tuple[list[str], list[list]]:
 # --- bulk writes for batch importers -------------------------------------------------------------------
 
 
+# Values the database driver takes as they are: psycopg adapts these itself (COPY included), so only the
+# other types go through the field's own conversion (JSON, say). SQLite's driver takes fewer.
+NATIVE_TYPES = {
+    "postgresql": (str, int, bool, type(None), date, datetime, uuid.UUID, Decimal),
+    "sqlite": (str, int, bool, type(None)),
+}
+
+
+_ABSENT = object()
+
+
 def _prepared(model, columns: list, rows: list[dict]) -> Iterable[tuple]:
-    """Each row as a tuple of database values in the order of ``columns``; absent fields get defaults."""
+    """Each row as a tuple of database values in the order of ``columns``; absent fields get defaults.
+
+    The plan of each column (its default, whether the driver needs the field's conversion) is made once,
+    not per value: a bulk import writes millions of values through here.
+    """
     connection = transaction.get_connection()
-    simple = (str, int, bool, type(None))
+    native = NATIVE_TYPES.get(connection.vendor, NATIVE_TYPES["sqlite"])
     plans = []
     for column in columns:
-        default = None if column.has_default() and callable(column.default) else column.get_default()
-        plans.append((column.attname, column, default))
+        dynamic = column.has_default() and callable(column.default)
+        plans.append((column.attname, column, dynamic, None if dynamic else column.get_default()))
     for row in rows:
         values = []
-        for attname, column, default in plans:
-            if attname in row:
-                value = row[attname]
-            elif column.has_default() and callable(column.default):
-                value = column.get_default()
-            else:
-                value = default
-            # Text, numbers and keys pass as they are; dates, UUIDs and JSON the way the backend stores them.
-            values.append(value if type(value) in simple else column.get_db_prep_save(value, connection))
+        for attname, column, dynamic, default in plans:
+            value = row.get(attname, _ABSENT)
+            if value is _ABSENT:
+                value = column.get_default() if dynamic else default
+            values.append(value if isinstance(value, native) else column.get_db_prep_save(value, connection))
         yield tuple(values)
 
 
@@ -657,3 +721,22 @@ def insert_rows(model, rows: list[dict]) -> None:
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})", list(_prepared(model, columns, rows))
             )
+
+
+def delete_rows(model, ids: list[int]) -> None:
+    """Delete rows by primary key in one statement, without loading them: for undoing a bulk import, whose
+    caller has checked that nothing refers to them. Foreign keys are checked at once (PostgreSQL defers
+    Django's constraints to the commit), so a reference that appeared meanwhile fails here, inside the
+    caller's savepoint, as an IntegrityError."""
+    if not ids:
+        return
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"DELETE FROM {table} WHERE {pk} = ANY(%s)", [list(ids)])
+        else:
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({marks})", list(ids))

@@ -101,14 +101,19 @@ class MemberRows(Importer):
         return org
 
     def identity(self, row: dict, context: dict) -> str:
-        """The number of the row, refused when it is invalid or repeats an earlier row (by its 18-digit form)."""
-        number, findings = rules.parse_id_number(row.get("id_number"))
+        """The number of the row, refused when it is invalid or repeats an earlier row (by its 18-digit form).
+
+        The parsed number and its blind index are kept in ``context["parsed"]`` for the checks that follow,
+        so a row's number is parsed and indexed once."""
+        parsed = rules.parse_id_number(row.get("id_number"), context.get("today"))
+        number, findings = parsed
         services.raise_blocking(findings, "id_number")
         index = protected.id_index(number.value)
         earlier = context["seen"].get(index)
         if earlier is not None:
             raise ServiceError(f"公民身份号码与本文件中前面“{earlier}”的一行重复。", field="id_number")
         context["seen"][index] = cell_text(row.get("name")) or number.value[:6]
+        context["parsed"] = (parsed, index)
         # The number as written goes on to the service, which converts a 15-digit one with its warning.
         return cell_text(row.get("id_number"))
 
@@ -163,7 +168,8 @@ class MemberImporter(MemberRows):
         services.require_change(actor, org)
         if not org.is_active:
             raise ServiceError(f"“{org.name}”已撤销,不能在其下登记党员。", field="org")
-        return services.check_member_data(org, cleaned, context["tags"], context["today"])
+        parsed, index = context.pop("parsed")
+        return services.check_member_data(org, cleaned, context["tags"], context["today"], parsed, index)
 
     def validate_batch(self, actor: Actor, rows: list, context: dict) -> list:
         self.load_orgs(actor, rows, context)
@@ -207,11 +213,8 @@ class MemberImporter(MemberRows):
     def create(self, actor: Actor, cleaned: dict, context: dict) -> Member:
         return services.create_member(actor, **cleaned)
 
-    def undo_blockers(self, objs: list[Member]) -> list[str]:
-        return [reason for member in objs for reason in services.undo_blockers(member)]
-
-    def remove(self, actor: Actor, obj: Member) -> None:
-        services.remove_imported_member(actor, obj)
+    def take_back(self, actor: Actor, ids: list[int], batch) -> None:
+        services.remove_imported_members(actor, ids, audited_as=batch)
 
     def template_notes(self) -> list[str]:
         return [

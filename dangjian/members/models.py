@@ -118,7 +118,9 @@ class Member(models.Model):
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
     birth_date = models.DateField("出生日期")
     id_number_enc = models.TextField("公民身份号码(密文)")
-    id_number_index = models.CharField("公民身份号码(盲索引)", max_length=64, unique=True)
+    # Unique by a constraint, not ``unique=True``: that would add a second, LIKE-pattern index on
+    # PostgreSQL, which an exact-match blind index never uses and every insert would pay for.
+    id_number_index = models.CharField("公民身份号码(盲索引)", max_length=64)
     id_number_masked = models.CharField("公民身份号码(掩码)", max_length=18)
     native_place = models.CharField("籍贯", max_length=60, blank=True)
     education = models.CharField("学历", max_length=30, choices=Education.choices, blank=True)
@@ -134,7 +136,10 @@ class Member(models.Model):
     # The day the current status began: reminders (away ≥ 6 months, lost contact ≥ 6 months) count from it.
     status_since = models.DateField("状态起始日期", null=True, blank=True)
     on_roll = models.BooleanField("在册", default=True)
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="members", verbose_name="所在党组织")
+    # No index of its own: the (org, on_roll, category) index and the on-roll index serve every lookup by org.
+    org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="members", verbose_name="所在党组织", db_index=False
+    )
     applied_on = models.DateField("申请入党日期", null=True, blank=True)
     joined_on = models.DateField("入党日期", null=True, blank=True, help_text="接收为预备党员之日")
     converted_on = models.DateField("转正日期", null=True, blank=True, help_text="预备期满之日,党龄由此起算")
@@ -157,6 +162,9 @@ class Member(models.Model):
             models.Index(fields=["joined_on"]),
             # Narrow, for counting a list org by org from the index alone (members.queries.Listing).
             models.Index(fields=["org"], condition=Q(on_roll=True), name="members_on_roll_by_org"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="members_one_record_per_id_number"),
         ]
 
     def __str__(self):
@@ -222,8 +230,14 @@ class MemberEvent(models.Model):
     kind = models.CharField("事项", max_length=30, choices=MemberEventKind.choices)
     occurred_on = models.DateField("发生日期")
     recorded_at = models.DateTimeField("登记时间", default=timezone.now)
+    # Not indexed: nothing looks events up by who recorded them (accounts are never deleted).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     document_number = models.CharField("文号", max_length=100, blank=True)
     details = models.JSONField("详情", default=dict, blank=True)

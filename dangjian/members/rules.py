@@ -38,6 +38,8 @@ class IdNumber:
 
 def normalize_id_number(raw) -> str:
     """ASCII digits and upper-case X: NFKC folds full-width characters, spaces and dashes are dropped."""
+    if type(raw) is str and raw.isascii() and raw.isalnum():
+        return raw.upper()  # already plain: the common case of an import, NFKC would change nothing
     text = unicodedata.normalize("NFKC", str(raw or ""))
     return "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
 

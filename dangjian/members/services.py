@@ -18,13 +18,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.constants import PINYIN_DICT
 
 from dangjian.core import audit
 from dangjian.core.access import CHANGE, path_in_scope
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
-from dangjian.core.importing import allocate_ids, insert_rows
+from dangjian.core.importing import allocate_ids, delete_rows, insert_rows
 from dangjian.core.rules import Finding, Level, blocking
 from dangjian.members import protected, rules
 from dangjian.members.models import (
@@ -81,9 +82,28 @@ def transfer_valid_months() -> int:
     return settings.MEMBER_TRANSFER_VALID_MONTHS
 
 
+@functools.cache
+def _character_initial(character: str) -> str | None:
+    """The initial of a Chinese character whose readings all start with the same letter (张 zhāng/zhàng → z);
+    None for other characters, and for those whose readings differ (长 cháng/zhǎng), whose reading depends
+    on the words around it."""
+    if len(character) != 1 or ord(character) not in PINYIN_DICT:
+        return None
+    initials = {reading[:1] for reading in pinyin(character, style=Style.FIRST_LETTER, heteronym=True)[0]}
+    return initials.pop().lower() if len(initials) == 1 else None
+
+
 @functools.lru_cache(maxsize=100_000)
 def name_initials(name: str) -> str:
-    """Pinyin initials for search: 张三丰 → zsf. Characters without pinyin are kept as they are."""
+    """Pinyin initials for search: 张三丰 → zsf. Characters without pinyin are kept as they are.
+
+    Most names are made only of characters with one possible initial: those are read character by
+    character from a cache (a bulk import of a city's members names thousands of different people); a name
+    with any other character goes through pypinyin's phrase-aware reading, as before.
+    """
+    initials = [_character_initial(character) for character in name]
+    if None not in initials:
+        return "".join(initials)[:50]
     return "".join(part[:1] for part in lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()[:50]
 
 
@@ -194,10 +214,12 @@ class CheckedIdentity:
 
 
 def check_identity(
-    raw_id, birth_date: date | None, sex: str | None, on: date | None = None
+    raw_id, birth_date: date | None, sex: str | None, on: date | None = None, parsed: tuple | None = None
 ) -> CheckedIdentity:
-    """The ID number checked (RULES.md §7); birth date and sex default to what it encodes, or must agree."""
-    number, findings = rules.parse_id_number(raw_id, on or today())
+    """The ID number checked (RULES.md §7); birth date and sex default to what it encodes, or must agree.
+
+    ``parsed`` is ``rules.parse_id_number(raw_id, on)`` when the caller (an import) has it already."""
+    number, findings = parsed or rules.parse_id_number(raw_id, on or today())
     raise_blocking(findings, "id_number")
     sex = _choice(sex, Sex, "sex", "性别")
     mismatch = rules.id_agreement_findings(number, birth_date, sex)
@@ -308,13 +330,19 @@ class CheckedMember:
 
 
 def check_member_data(
-    org: Org, data: dict, tag_table: dict | None = None, on: date | None = None
+    org: Org,
+    data: dict,
+    tag_table: dict | None = None,
+    on: date | None = None,
+    parsed_id: tuple | None = None,
+    id_index: str = "",
 ) -> CheckedMember:
     """The checks of a new record (shared by create and the bulk import); raises ServiceError.
 
-    ``tag_table`` (from ``tag_table()``) and ``on`` (today) let a bulk import look them up once."""
+    ``tag_table`` (from ``tag_table()``) and ``on`` (today) let a bulk import look them up once, and
+    ``parsed_id`` / ``id_index`` pass on the ID number it has parsed and indexed already."""
     on = on or today()
-    identity = check_identity(data.get("id_number"), data.get("birth_date"), data.get("sex"), on)
+    identity = check_identity(data.get("id_number"), data.get("birth_date"), data.get("sex"), on, parsed_id)
     category = _choice(data.get("category"), Category, "category", "人员类别", required=True)
     status = _choice(data.get("status") or Status.NORMAL, Status, "status", "党员状态")
     if status not in INITIAL_STATUSES:
@@ -348,7 +376,7 @@ def check_member_data(
         _text(data.get("address"), "address", "家庭住址", 200),
         resolve_tags(data.get("tags") or (), tag_table),
         identity.warnings,
-        protected.id_index(identity.id_number),
+        id_index or protected.id_index(identity.id_number),
     )
 
 
@@ -1156,27 +1184,66 @@ def add_care(
 # --- imports --------------------------------------------------------------------------------------------
 
 
-def undo_blockers(member: Member) -> list[str]:
-    """Why an imported record cannot be taken back: anything recorded on it since the import."""
-    reasons = []
-    if member.events.exclude(kind=MemberEventKind.CREATED).exists():
-        reasons.append(f"“{member.name}”导入后已登记了其他事项")
-    if member.transfers.exists() or member.cares.exists() or member.contacts.exists():
-        reasons.append(f"“{member.name}”导入后已有转接、联系或关爱记录")
-    return reasons
+UNDO_CHUNK = 5000
+NAMES_IN_REFUSAL = 5
+
+
+def _undo_blockers_bulk(ids: list[int]) -> list[str]:
+    """Why imported records cannot be taken back, in one query per table: anything that refers to them
+    but the import's own creation events and tags (an event, transfer, contact, care, a committee seat or
+    party group, or a record of any later module), so that the records can then be deleted directly."""
+    blocked: set[int] = set()
+    for relation in Member._meta.related_objects:
+        referring = relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": ids})
+        if relation.related_model is MemberEvent:
+            referring = referring.exclude(kind=MemberEventKind.CREATED)
+        blocked |= set(referring.order_by().values_list(relation.field.name, flat=True))
+    if not blocked:
+        return []
+    names = list(
+        Member.objects.filter(pk__in=sorted(blocked)[:NAMES_IN_REFUSAL]).values_list("name", flat=True)
+    )
+    more = f"等 {len(blocked)} 人" if len(blocked) > len(names) else ""
+    return [f"“{'”、“'.join(names)}”{more}导入后已有其他记录(事项、转接、联系、关爱、班子、党小组等)"]
 
 
 @transaction.atomic
-def remove_imported_member(actor: Actor, member: Member) -> None:
-    """Take back a record an import created by mistake (nothing real happened; the audit log keeps it)."""
-    member = Member.objects.select_related("org").get(pk=member.pk)
-    require_change(actor, member.org, "撤销导入")
-    audit.record(
-        actor, "member.import_undo", member, org=member.org, before=member_state(member), sensitive=SENSITIVE
-    )
-    member.events.all().delete()
-    member.tags.clear()
-    Member.objects.filter(pk=member.pk).delete()
+def remove_imported_members(actor: Actor, ids: list[int], *, audited_as) -> None:
+    """Take back the records an import created by mistake (nothing real happened; the audit log keeps it).
+
+    Checked and deleted a chunk at a time with set-based queries, one audit entry per chunk naming the
+    ids (the import's own entry and its encrypted file keep what the records held); ``audited_as`` is the
+    object the entries are about (the import batch). All or nothing: a record that anything refers to
+    refuses the whole undo, checked for every chunk before the first is deleted.
+    """
+    chunks = [ids[start : start + UNDO_CHUNK] for start in range(0, len(ids), UNDO_CHUNK)]
+    for chunk in chunks:
+        reasons = _undo_blockers_bulk(chunk)
+        if reasons:
+            raise ConflictError(f"不能撤销本批导入:{';'.join(reasons)}。")
+    for chunk in chunks:
+        org_ids = set(
+            Member.objects.filter(pk__in=chunk).order_by().values_list("org_id", flat=True).distinct()
+        )
+        orgs = list(Org.objects.filter(pk__in=org_ids))
+        for org in orgs:
+            require_change(actor, org, "撤销导入")
+        try:
+            with transaction.atomic():
+                MemberEvent.objects.filter(member_id__in=chunk).delete()
+                Member.tags.through.objects.filter(member_id__in=chunk).delete()
+                delete_rows(Member, chunk)
+        except IntegrityError as exc:
+            # Something referred to a record after the check above (another user, at the same moment).
+            raise ConflictError("不能撤销本批导入:部分党员刚被其他记录引用,请稍后重试。") from exc
+        if orgs:
+            audit.record(
+                actor,
+                "member.import_undo",
+                audited_as,
+                org=_common_org(orgs),
+                before={"count": len(chunk), "org_ids": sorted(org_ids), "member_ids": chunk},
+            )
 
 
 # --- what the org module asks of members (registered in apps.py) ----------------------------------------

@@ -226,7 +226,10 @@ def test_commit_imports_the_valid_rows_and_undo_takes_them_back(
     assert entry.object_id == str(batch.pk) and entry.org_path == tree["branch_a"].path
     importing.undo(actor, batch)
     assert not Member.objects.filter(org=tree["branch_a"]).exists()
-    assert AuditEntry.objects.filter(action="member.import_undo").count() == 3
+    # Undone like it was imported: one entry per chunk, naming the records taken back.
+    undone = AuditEntry.objects.get(action="member.import_undo")
+    assert undone.object_id == str(batch.pk) and undone.before["count"] == 3
+    assert sorted(undone.before["member_ids"]) == sorted(entry.after["member_ids"])
 
 
 def test_undo_is_refused_once_something_was_recorded_on_an_imported_member(
@@ -238,7 +241,7 @@ def test_undo_is_refused_once_something_was_recorded_on_an_imported_member(
     services.record_event(
         actor_for(county_admin), Member.objects.get(), "commended", details={"title": "优秀党员"}
     )
-    with pytest.raises(ConflictError, match="导入后已登记了其他事项"):
+    with pytest.raises(ConflictError, match="导入后已有其他记录"):
         importing.undo(actor, batch)
 
 
@@ -314,3 +317,65 @@ def test_a_large_commit_refreshes_the_planner_statistics(
     statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
     expected = ['ANALYZE "members_member"', 'ANALYZE "members_memberevent"'] if analyzed else []
     assert statements == expected
+
+
+def test_import_at_once_reads_each_row_once_and_records_upload_and_commit(
+    existing, tree, county_admin, actor_for, frozen_today
+):
+    actor = actor_for(county_admin, "import")
+    batch = importing.import_at_once(MemberImporter(), actor, "党员.xlsx", xlsx(ROWS))
+    assert batch.status == ImportBatch.Status.COMMITTED and (batch.total_rows, batch.imported_rows) == (12, 3)
+    assert {e["row"]: (e["column"], e["message"]) for e in batch.errors} == EXPECTED_ERRORS
+    assert sorted(Member.objects.filter(org=tree["branch_a"]).values_list("name", flat=True)) == [
+        "十五位",
+        "甲一",
+        "甲二",
+    ]
+    entries = AuditEntry.objects.filter(object_type="core.importbatch", object_id=str(batch.pk))
+    actions = list(entries.order_by("seq").values_list("action", flat=True))
+    # The rows are written chunk by chunk first; the upload entry then records what the check found.
+    assert actions == ["member.import", "import.upload", "import.commit"]
+    assert batch.objects_created.count() == 3
+    importing.undo(actor, batch)
+    assert Member.objects.count() == 1  # only 乙方老党员, who was there before
+
+
+def test_import_at_once_with_no_valid_row_saves_nothing(existing, county_admin, actor_for, frozen_today):
+    actor = actor_for(county_admin, "import")
+    before = AuditEntry.objects.count()
+    with pytest.raises(importing.NothingToImport) as refusal:
+        importing.import_at_once(MemberImporter(), actor, "错.xlsx", xlsx({4: ROWS[4], 5: ROWS[5]}))
+    assert [e["row"] for e in refusal.value.errors] == [4, 5]
+    assert not ImportBatch.objects.exists() and Member.objects.count() == 1
+    assert AuditEntry.objects.count() == before
+
+
+def test_undo_checks_every_chunk_before_taking_anything_back(
+    tree, county_admin, actor_for, frozen_today, monkeypatch
+):
+    monkeypatch.setattr(services, "UNDO_CHUNK", 2)
+    actor = actor_for(county_admin, "import")
+    batch = importing.import_at_once(MemberImporter(), actor, "党员.xlsx", xlsx(ROWS))
+    # Rows 2, 3, 8 and 12 are imported; undo takes the latest first, two at a time: 甲一 (row 2) is in
+    # the last chunk, so the first chunk would be gone already if the chunks were checked one by one.
+    last = Member.objects.get(name="甲一")
+    services.add_care(actor_for(county_admin), last, kind="visit", given_by="镇党委", content="走访")
+    with pytest.raises(ConflictError, match="“甲一”导入后已有其他记录"):
+        importing.undo(actor, batch)
+    assert Member.objects.count() == 4 and batch.objects_created.count() == 4
+
+
+def test_undo_is_refused_when_another_record_refers_to_an_imported_member(
+    tree, county_admin, actor_for, frozen_today
+):
+    from dangjian.orgs import services as org_services
+
+    actor = actor_for(county_admin, "import")
+    batch = importing.import_at_once(MemberImporter(), actor, "党员.xlsx", xlsx({2: ROWS[2]}))
+    group = org_services.create_group(actor_for(county_admin), tree["branch_a"], name="第一党小组")
+    org_services.add_group_member(actor_for(county_admin), group, member_id=Member.objects.get().pk)
+    with pytest.raises(ConflictError, match="导入后已有其他记录"):
+        importing.undo(actor, batch)
+    assert Member.objects.count() == 1
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.COMMITTED

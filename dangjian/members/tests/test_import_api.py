@@ -69,3 +69,24 @@ def test_another_users_batch_is_not_found(client, headers, county_admin, outside
     assert ImportBatch.objects.get().status == "previewed" and not Member.objects.exists()
     # Someone without a role that may change anything cannot upload at all.
     assert upload(client, headers(stranger)).status_code == 403
+
+
+def test_commit_true_imports_the_valid_rows_in_one_step(client, headers, county_admin, tree, frozen_today):
+    auth = headers(county_admin)
+    response = client.post(
+        "/api/v1/imports",
+        {"kind": "members", "commit": "true", "file": SimpleUploadedFile("党员.xlsx", xlsx(ROWS))},
+        **auth,
+    )
+    body = response.json()
+    assert response.status_code == 201 and body["status"] == "committed", body
+    assert body["imported_rows"] == 4 and len(body["errors"]) == len(EXPECTED_ERRORS) - 1
+    assert Member.objects.filter(org=tree["branch_a"]).count() == 4
+    only_errors = {row: cells for row, cells in ROWS.items() if row in EXPECTED_ERRORS and row != 8}
+    refused = client.post(
+        "/api/v1/imports",
+        {"kind": "members", "commit": "true", "file": SimpleUploadedFile("错.xlsx", xlsx(only_errors))},
+        **auth,
+    )
+    assert refused.status_code == 400 and "没有可导入的有效数据" in refused.json()["message"]
+    assert ImportBatch.objects.count() == 1 and Member.objects.count() == 4
