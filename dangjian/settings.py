@@ -159,6 +159,11 @@ IMPORT_ANALYZE_ROWS = env_int("DANGJIAN_IMPORT_ANALYZE_ROWS", 10_000)
 # A transfer letter (组织关系介绍信) expires after this many months unless accepted.
 MEMBER_TRANSFER_VALID_MONTHS = env_int("DANGJIAN_TRANSFER_VALID_MONTHS", 3)
 
+# No back-filling (RULES.md §3 [L]): activities dated more than this many days ago need a supervisor's unlock.
+ACTIVITY_BACKFILL_DAYS = env_int("DANGJIAN_ACTIVITY_BACKFILL_DAYS", 30)
+# QR check-in opens this many minutes before an activity's start and closes as long after its end.
+ACTIVITY_CHECKIN_EARLY_MINUTES = env_int("DANGJIAN_ACTIVITY_CHECKIN_MINUTES", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -53,6 +53,7 @@ def hidden_ids(tree, county_admin, outsider, actor_for):
         | set(event_ids)
         | hidden_member_records(tree, actor_for(county_admin))
         | hidden_org_module_records(tree, actor_for(county_admin))
+        | hidden_activity_records(tree, actor_for(county_admin))
     )
     return sorted(hidden - ids_the_outsider_may_see(outsider))
 
@@ -85,6 +86,56 @@ def hidden_member_records(tree, actor) -> set[int]:
         | set(member.events.values_list("pk", flat=True))
         | set(member.mobilities.values_list("pk", flat=True))
     )
+
+
+def hidden_activity_records(tree, actor) -> set[int]:
+    """A joint general meeting of 甲村党支部 and 甲镇党委 with attendance, a plan, a training class with a
+    trainee and a back-filling unlock, all named after 甲县委's orgs."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dangjian.activities import services as activity_services
+
+    town, branch = tree["town_a"], tree["branch_a"]
+    today = timezone.localdate()
+    meeting = activity_services.record_activity(
+        actor,
+        org=branch,
+        kind="general_meeting",
+        held_on=today,
+        topic="甲村党支部党员大会",
+        partners=[town],
+        agenda=[{"title": "甲村党支部第一议题", "first_topic": True}],
+    )
+    plan = activity_services.record_activity(
+        actor,
+        org=branch,
+        kind="theme_day",
+        held_on=today + timedelta(days=3),
+        topic="甲村党支部主题党日",
+        status="planned",
+    )
+    training = activity_services.create_training_class(
+        actor,
+        org=town,
+        title="甲镇党委培训班",
+        started_on=today,
+        ended_on=today,
+        hours=8,
+        trainees=["甲村党支部学员"],
+    )
+    unlock = activity_services.grant_unlock(
+        actor, branch, earliest=today - timedelta(days=90), valid_until=today, reason="甲村党支部补录"
+    )
+    return {
+        meeting.pk,
+        plan.pk,
+        training.pk,
+        unlock.pk,
+        *meeting.attendance.values_list("pk", flat=True),
+        *training.trainees.values_list("pk", flat=True),
+    }
 
 
 def hidden_org_module_records(tree, actor) -> set[int]:

@@ -1,0 +1,344 @@
+"""Reading activities: the list filters, compliance of a subtree, study hours and the year-end figures.
+
+Everything starts from a user's scope; nothing here writes.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from dangjian.activities import rules
+from dangjian.activities.models import (
+    Activity,
+    ActivityOrg,
+    ActivityStatus,
+    AppliesTo,
+    Attendance,
+    AttendanceStatus,
+    ComplianceRule,
+    Trainee,
+    TrainingClass,
+)
+from dangjian.core.access import subtree_q
+from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Member
+from dangjian.orgs.models import BRANCH_KINDS, Committee, CommitteeMember, Group, Org, OrgKind, OrgStatus
+
+BRANCH_LIKE = BRANCH_KINDS | {OrgKind.GENERAL_BRANCH}
+COMMITTEE_LIKE = frozenset({OrgKind.COMMITTEE, OrgKind.WORKING_COMMITTEE})
+
+
+@dataclass
+class ActivityFilters:
+    """The filters of the activity lists; pages, figures' links and the API fill it alike."""
+
+    kind: str = ""
+    category: str = ""
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    secretary_lecture: bool = False
+
+
+def activities_within(user, org: Org) -> QuerySet:
+    """Activities the user sees that any org of the subtree took part in (a joint one once)."""
+    parties = ActivityOrg.objects.filter(subtree_q("org__path", org.path)).values("activity_id")
+    return Activity.objects.visible_to(user).filter(pk__in=parties)
+
+
+def filter_activities(queryset: QuerySet, filters: ActivityFilters) -> QuerySet:
+    if filters.kind:
+        queryset = queryset.filter(kind__code=filters.kind)
+    if filters.category:
+        queryset = queryset.filter(kind__category=filters.category)
+    if filters.status in ActivityStatus.values:
+        queryset = queryset.filter(status=filters.status)
+    if filters.date_from:
+        queryset = queryset.filter(held_on__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(held_on__lte=filters.date_to)
+    if filters.q:
+        queryset = queryset.filter(topic__contains=filters.q.strip())
+    if filters.secretary_lecture:
+        queryset = queryset.filter(lecturer_is_secretary=True)
+    return queryset
+
+
+def for_listing(queryset: QuerySet) -> QuerySet:
+    return (
+        queryset.select_related("org", "kind", "group")
+        .annotate(
+            present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT), distinct=True),
+            expected=Count("attendance", distinct=True),
+            joint_count=Count("parties", distinct=True),
+        )
+        .order_by("-held_on", "-starts_at", "-pk")
+    )
+
+
+# --- compliance -----------------------------------------------------------------------------------------
+
+
+def rules_in_force(on: date) -> list[ComplianceRule]:
+    return [
+        r
+        for r in ComplianceRule.objects.select_related("kind").order_by("kind__sort_order", "pk")
+        if rules.rule_in_force(r.effective_from, r.effective_until, on)
+    ]
+
+
+def _applies(rule: ComplianceRule, org: Org, with_committee: set[int]) -> bool:
+    if rule.applies_to == AppliesTo.COMMITTEE_ORG:
+        return org.kind in COMMITTEE_LIKE
+    if org.kind not in BRANCH_LIKE:
+        return False
+    if rule.applies_to == AppliesTo.BRANCH_WITH_COMMITTEE:
+        return org.pk in with_committee
+    return True
+
+
+def compliance(orgs: list[Org], reporting: rules.Period) -> dict[int, rules.OrgCompliance]:
+    """Expected vs held for each org over the reporting period (a quarter or a year), rule by rule.
+
+    An org is judged for a rule period only if it existed then (founded before its end, not dissolved
+    before its start); committee meetings only where the branch had a committee in that period;
+    group meetings per group that existed in it. A joint activity counts once for each org taking part.
+    """
+    result = {org.pk: rules.OrgCompliance(org.pk) for org in orgs}
+    if not orgs:
+        return result
+    in_force = rules_in_force(reporting.start)
+    if not in_force:
+        return result
+    ids = [o.pk for o in orgs]
+    year_start = date(reporting.start.year, 1, 1)
+    widest = rules.Period(
+        min(year_start, reporting.start), max(date(reporting.end.year, 12, 31), reporting.end), "year"
+    )
+    with_committee = set(
+        Committee.objects.filter(org_id__in=ids, started_on__lte=reporting.end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=reporting.start))
+        .values_list("org_id", flat=True)
+    )
+    groups = defaultdict(list)
+    for group in Group.objects.filter(org_id__in=ids).filter(
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=reporting.start)
+    ):
+        groups[group.org_id].append(group)
+    # (org, kind, group or None, secretary lecture) -> held/planned dates
+    held, planned = defaultdict(list), defaultdict(list)
+    rows = ActivityOrg.objects.filter(
+        org_id__in=ids,
+        activity__held_on__range=(widest.start, widest.end),
+        activity__status__in=(ActivityStatus.HELD, ActivityStatus.PLANNED),
+    ).values_list(
+        "org_id",
+        "activity__kind__code",
+        "activity__group_id",
+        "activity__org_id",
+        "activity__held_on",
+        "activity__status",
+        "activity__lecturer_is_secretary",
+    )
+    for org_id, kind, group_id, host_id, held_on, status, by_secretary in rows:
+        target = held if status == ActivityStatus.HELD else planned
+        # A group meeting counts for its group (of the host org), not for a partner org.
+        group_key = group_id if host_id == org_id else None
+        target[(org_id, kind, group_key)].append((held_on, by_secretary))
+        if group_key is not None:
+            target[(org_id, kind, None)].append((held_on, by_secretary))
+
+    def count(store, org_id, kind, group_id, period, secretary_only):
+        return sum(
+            1
+            for day, by_sec in store.get((org_id, kind, group_id), ())
+            if period.contains(day) and (by_sec or not secretary_only)
+        )
+
+    for org in orgs:
+        for rule in in_force:
+            if not _applies(rule, org, with_committee):
+                continue
+            for period in rules.periods_within(reporting, rule.frequency):
+                if (org.founded_on and org.founded_on > period.end) or (
+                    org.dissolved_on and org.dissolved_on < period.start
+                ):
+                    continue
+                targets = [(None, "")]
+                if rule.applies_to == AppliesTo.GROUP:
+                    targets = [
+                        (g.pk, g.name)
+                        for g in groups.get(org.pk, [])
+                        if (g.founded_on is None or g.founded_on <= period.end)
+                        and (g.dissolved_on is None or g.dissolved_on >= period.start)
+                    ]
+                for group_id, group_name in targets:
+                    result[org.pk].requirements.append(
+                        rules.Requirement(
+                            rule_id=rule.pk,
+                            label=rule.label,
+                            kind_code=rule.kind.code,
+                            kind_name=rule.kind.name,
+                            period=period,
+                            expected=rule.times,
+                            held=count(
+                                held, org.pk, rule.kind.code, group_id, period, rule.secretary_lecturer
+                            ),
+                            planned=count(
+                                planned, org.pk, rule.kind.code, group_id, period, rule.secretary_lecturer
+                            ),
+                            source=rule.source,
+                            group_name=group_name,
+                        )
+                    )
+    return result
+
+
+def judged_orgs(user, within: Org) -> list[Org]:
+    """The orgs of the subtree that organizational-life rules apply to, in tree order."""
+    return list(
+        Org.objects.visible_to(user)
+        .filter(subtree_q("path", within.path), status=OrgStatus.ACTIVE)
+        .filter(kind__in=sorted(BRANCH_LIKE | COMMITTEE_LIKE))
+        .order_by("path")
+    )
+
+
+def subtree_compliance(user, within: Org, reporting: rules.Period) -> list[tuple[Org, rules.OrgCompliance]]:
+    orgs = judged_orgs(user, within)
+    results = compliance(orgs, reporting)
+    return [(org, results[org.pk]) for org in orgs if results[org.pk].requirements]
+
+
+# --- study hours ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class StudyHours:
+    member: Member
+    from_activities: Decimal
+    from_classes: Decimal
+    is_leader: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.from_activities + self.from_classes
+
+    @property
+    def minimum(self) -> Decimal:
+        return rules.study_hours_minimum(self.is_leader)
+
+    @property
+    def below(self) -> bool:
+        return self.total < self.minimum
+
+
+def study_hours(user, within: Org, year: int) -> list[StudyHours]:
+    """Each on-roll member of the subtree: hours from activities attended and classes in ``year``."""
+    members = list(
+        Member.objects.visible_to(user)
+        .filter(subtree_q("org__path", within.path), on_roll=True, category__in=PARTY_MEMBER_CATEGORIES)
+        .select_related("org")
+        .only("pk", "name", "org__name", "org__path", "category", "name_initials")
+        .order_by("org__path", "name_initials", "pk")
+    )
+    ids = [m.pk for m in members]
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    from_activities = dict(
+        Attendance.objects.filter(
+            member_id__in=ids,
+            status=AttendanceStatus.PRESENT,
+            activity__status=ActivityStatus.HELD,
+            activity__held_on__range=(start, end),
+        )
+        .values("member_id")
+        .annotate(hours=Sum("activity__study_hours"))
+        .values_list("member_id", "hours")
+    )
+    from_classes = dict(
+        Trainee.objects.filter(member_id__in=ids, training_class__ended_on__range=(start, end))
+        .values("member_id")
+        .annotate(hours=Sum("hours"))
+        .values_list("member_id", "hours")
+    )
+    leaders = set(
+        CommitteeMember.objects.filter(member_id__in=ids, started_on__lte=end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .values_list("member_id", flat=True)
+    )
+    zero = Decimal("0.0")
+    return [
+        StudyHours(m, from_activities.get(m.pk) or zero, from_classes.get(m.pk) or zero, m.pk in leaders)
+        for m in members
+    ]
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class KindFigure:
+    code: str
+    name: str
+    category: str
+    activities: int
+    attendances: int
+
+
+def figures(user, within: Org, start: date, end: date) -> dict:
+    """The year-end sentences: activities held by kind with their 人次, lectures by secretaries, classes and
+    trainees — each a count of records a link can list."""
+    held = activities_within(user, within).filter(status=ActivityStatus.HELD, held_on__range=(start, end))
+    by_kind = (
+        held.values("kind__code", "kind__name", "kind__category", "kind__sort_order")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("kind__sort_order")
+    )
+    attendances = dict(
+        Attendance.objects.filter(activity__in=held, status=AttendanceStatus.PRESENT)
+        .values("activity__kind__code")
+        .annotate(n=Count("pk"))
+        .values_list("activity__kind__code", "n")
+    )
+    kinds = [
+        KindFigure(
+            r["kind__code"], r["kind__name"], r["kind__category"], r["n"], attendances.get(r["kind__code"], 0)
+        )
+        for r in by_kind
+    ]
+    classes = TrainingClass.objects.visible_to(user).filter(
+        subtree_q("org__path", within.path), started_on__range=(start, end)
+    )
+    return {
+        "kinds": kinds,
+        "secretary_lectures": held.filter(lecturer_is_secretary=True).count(),
+        "classes": classes.count(),
+        "trainees": Trainee.objects.filter(training_class__in=classes).count(),
+    }
+
+
+def is_leader(member: Member, year: int) -> bool:
+    """Secretaries and committee members (any post in a committee during the year) need 56 hours."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    return (
+        CommitteeMember.objects.filter(member=member, started_on__lte=end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .exists()
+    )
+
+
+def member_hours(member: Member, year: int) -> Decimal:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    from_activities = Attendance.objects.filter(
+        member=member,
+        status=AttendanceStatus.PRESENT,
+        activity__status=ActivityStatus.HELD,
+        activity__held_on__range=(start, end),
+    ).aggregate(h=Sum("activity__study_hours"))["h"]
+    from_classes = Trainee.objects.filter(
+        member=member, training_class__ended_on__range=(start, end)
+    ).aggregate(h=Sum("hours"))["h"]
+    return (from_activities or Decimal(0)) + (from_classes or Decimal(0))
