@@ -54,6 +54,7 @@ def hidden_ids(tree, county_admin, outsider, actor_for):
         | hidden_member_records(tree, actor_for(county_admin))
         | hidden_org_module_records(tree, actor_for(county_admin))
         | hidden_activity_records(tree, actor_for(county_admin))
+        | hidden_recruitment_records(tree, actor_for(county_admin))
     )
     return sorted(hidden - ids_the_outsider_may_see(outsider))
 
@@ -174,6 +175,63 @@ def hidden_org_module_records(tree, actor) -> set[int]:
         flag.pk,
         step.pk,
     }
+
+
+def hidden_recruitment_records(tree, actor) -> set[int]:
+    """A development case of 甲村党支部 taken to the admission vote (steps, mentors, sponsors, an assessment,
+    the vote) with an attachment, and 甲镇党委's annual plan."""
+    from datetime import date
+
+    from dangjian.members import services as member_services
+    from dangjian.members.tests.conftest import id_number
+    from dangjian.recruitment import services as recruitment_services
+    from dangjian.recruitment.tests.conftest import GOOD_DATES, step_kwargs
+
+    branch = tree["branch_a"]
+    sponsors = [
+        member_services.create_member(
+            actor,
+            org=branch,
+            name=f"甲村党支部介绍人{n}",
+            id_number=id_number(date(1970, 1, 1), 600 + n),
+            category="full",
+            joined_on=date(2000, 7, 1),
+            converted_on=date(2001, 7, 1),
+        )
+        for n in (1, 3)
+    ]
+    applicant = member_services.create_member(
+        actor,
+        org=branch,
+        name="甲村党支部申请人",
+        id_number=id_number(date(1995, 1, 1), 611),
+        category="applicant",
+        applied_on=GOOD_DATES[1],
+    )
+    case = recruitment_services.open_case(
+        actor,
+        applicant,
+        applied_on=GOOD_DATES[1],
+        attachment=recruitment_services.Attachment(
+            "甲村党支部申请书.txt", "text/plain", "甲村党支部".encode()
+        ),
+    )
+    for number in range(2, 16):
+        recruitment_services.record_step(
+            actor, case, number, **step_kwargs(number, GOOD_DATES[number], sponsors)
+        )
+        if number == 3:
+            recruitment_services.add_assessment(
+                actor, case, assessed_on=GOOD_DATES[3], conclusion="甲村党支部考察"
+            )
+    plan = recruitment_services.set_plan(actor, tree["town_a"], year=2024, quota=3, note="甲镇党委计划")
+    return (
+        {case.pk, plan.pk, applicant.pk, *(s.pk for s in sponsors)}
+        | set(case.steps.values_list("pk", flat=True))
+        | set(case.votes.values_list("pk", flat=True))
+        | set(case.sponsorships.values_list("pk", flat=True))
+        | set(case.assessments.values_list("pk", flat=True))
+    )
 
 
 def assert_hidden(response, where):
