@@ -55,6 +55,7 @@ def hidden_ids(tree, county_admin, outsider, actor_for):
         | hidden_org_module_records(tree, actor_for(county_admin))
         | hidden_activity_records(tree, actor_for(county_admin))
         | hidden_recruitment_records(tree, actor_for(county_admin))
+        | hidden_dues_records(tree, actor_for(county_admin))
     )
     return sorted(hidden - ids_the_outsider_may_see(outsider))
 
@@ -137,6 +138,46 @@ def hidden_activity_records(tree, actor) -> set[int]:
         *meeting.attendance.values_list("pk", flat=True),
         *training.trainees.values_list("pk", flat=True),
     }
+def hidden_dues_records(tree, actor) -> set[int]:
+    """A member of 甲村党支部 with a base, bills, payments (voluntary too), and money remitted, allocated
+    and spent inside 甲县委's subtree."""
+    from datetime import date
+
+    from dangjian.dues import services as dues_services
+    from dangjian.members import services as member_services
+
+    member = member_services.create_member(
+        actor,
+        org=tree["branch_a"],
+        name="甲村交费党员",
+        id_number="440524188001010014",
+        category="full",
+        joined_on=date(1990, 7, 1),
+        converted_on=date(1991, 7, 1),
+    )
+    base = dues_services.declare_base(
+        actor, member, member_type="in_service", effective_month=date(2024, 1, 1), base="12000"
+    )
+    dues_services.bill_month(actor, tree["county_a"], date(2024, 1, 1))
+    payment = dues_services.record_payment(
+        actor, member, paid_on=date(2024, 2, 1), first_month=date(2024, 1, 1), note="甲村党支部收"
+    )
+    voluntary = dues_services.record_payment(actor, member, paid_on=date(2024, 2, 2), voluntary_amount="1000")
+    remittance = dues_services.remit(actor, tree["branch_a"], amount="1000", remitted_on=date(2024, 3, 1))
+    allocation = dues_services.allocate(
+        actor,
+        tree["town_a"],
+        tree["branch_a"],
+        amount="500",
+        purpose="甲村党支部阵地",
+        allocated_on=date(2024, 4, 1),
+    )
+    expense = dues_services.spend(
+        actor, tree["branch_a"], amount="100", description="甲村党支部修缮", allocation=allocation
+    )
+    return {member.pk, base.pk, payment.pk, voluntary.pk, remittance.pk, allocation.pk, expense.pk} | set(
+        member.dues_bills.values_list("pk", flat=True)
+    )
 
 
 def hidden_org_module_records(tree, actor) -> set[int]:
