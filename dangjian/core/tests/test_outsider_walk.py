@@ -53,6 +53,7 @@ def hidden_ids(tree, county_admin, outsider, actor_for):
         | set(event_ids)
         | hidden_member_records(tree, actor_for(county_admin))
         | hidden_org_module_records(tree, actor_for(county_admin))
+        | hidden_reports_records(tree, actor_for(county_admin))
     )
     return sorted(hidden - ids_the_outsider_may_see(outsider))
 
@@ -85,6 +86,17 @@ def hidden_member_records(tree, actor) -> set[int]:
         | set(member.events.values_list("pk", flat=True))
         | set(member.mobilities.values_list("pk", flat=True))
     )
+
+
+def hidden_reports_records(tree, actor) -> set[int]:
+    """The per-org roll-up rows of 甲县委's subtree (built after its member exists): no route shows them."""
+    from dangjian.core.access import subtree_q
+    from dangjian.reports import rollups
+    from dangjian.reports.models import MemberRollup, RollupYear
+
+    rollups.rebuild(actor)
+    rows = MemberRollup.objects.filter(subtree_q("org__path", tree["county_a"].path))
+    return set(rows.values_list("pk", flat=True)) | set(RollupYear.objects.values_list("pk", flat=True))
 
 
 def hidden_org_module_records(tree, actor) -> set[int]:
