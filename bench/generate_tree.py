@@ -45,6 +45,7 @@ COLUMNS = (
     "dissolved_on",
     "created_at",
     "updated_at",
+    "temporary_purpose",
 )
 
 
@@ -84,6 +85,7 @@ def rows(total: int):
             None,
             now,
             now,
+            "",
         )
 
     root = step(1)

@@ -9,7 +9,7 @@ Protected fields go in sealed (``members/protected.py``); the audit log sees onl
 import functools
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -422,6 +422,7 @@ def create_member(
     member.save(force_insert=True)
     if tags:
         member.tags.set(tags)
+    members_changed(org.pk)
     _event(
         actor,
         member,
@@ -508,6 +509,7 @@ def create_members_bulk(actor: Actor, items: list[CheckedMember], *, audited_as)
                     for tag in item.tags
                 ],
             )
+            members_changed(*orgs, new_member_ids=ids)
     except IntegrityError as exc:
         # Another import or page registered one of these numbers since the check: refuse the whole chunk.
         raise ConflictError("导入期间有公民身份号码已被登记,本批未导入,请重新预检。") from exc
@@ -589,6 +591,7 @@ def update_member(actor: Actor, member: Member, *, occurred_on: date | None = No
         return member
     member.name_initials = name_initials(member.name)
     member.save()
+    members_changed(member.org_id)
     labels = {
         name: str(Member._meta.get_field(name).verbose_name) for name in changed if name in _model_fields()
     }
@@ -824,6 +827,7 @@ def record_event(
     else:
         _apply_record(member, kind, details)
     member.save()
+    members_changed(member.org_id)
     event = _event(actor, member, kind, occurred_on, document_number, note, details)
     audit.record(
         actor,
@@ -945,6 +949,7 @@ def _move_member(actor: Actor, transfer: Transfer, on: date) -> None:
     )
     member.org = transfer.to_org
     member.save(update_fields=["org", "updated_at"])
+    members_changed(old_org.pk, member.org_id)
     _event(
         actor,
         member,
@@ -1035,6 +1040,7 @@ def record_receipt(
     )
     member.on_roll, member.left_on = False, receipt_on
     member.save(update_fields=["on_roll", "left_on", "updated_at"])
+    members_changed(member.org_id)
     transfer.status = TransferStatus.COMPLETED
     transfer.receipt_number = _text(receipt_number, "receipt_number", "回执编号", 60)
     transfer.receipt_on = receipt_on
@@ -1233,6 +1239,7 @@ def remove_imported_members(actor: Actor, ids: list[int], *, audited_as) -> None
                 MemberEvent.objects.filter(member_id__in=chunk).delete()
                 Member.tags.through.objects.filter(member_id__in=chunk).delete()
                 delete_rows(Member, chunk)
+                members_changed(*org_ids)
         except IntegrityError as exc:
             # Something referred to a record after the check above (another user, at the same moment).
             raise ConflictError("不能撤销本批导入:部分党员刚被其他记录引用,请稍后重试。") from exc
@@ -1244,6 +1251,29 @@ def remove_imported_members(actor: Actor, ids: list[int], *, audited_as) -> None
                 org=_common_org(orgs),
                 before={"count": len(chunk), "org_ids": sorted(org_ids), "member_ids": chunk},
             )
+
+
+# --- who follows changes of member records (registered in other apps' ready()) --------------------------
+#
+#   register_change_hook(fn)   fn(org_ids, new_member_ids) runs inside the transaction of every write
+#                              that may change what is counted at those orgs (reports' per-org roll-ups);
+#                              new_member_ids is given when the write only added these new records.
+
+ChangeHook = Callable[[set[int], list[int] | None], None]
+_change_hooks: list[ChangeHook] = []
+
+
+def register_change_hook(hook: ChangeHook) -> ChangeHook:
+    if hook not in _change_hooks:
+        _change_hooks.append(hook)
+    return hook
+
+
+def members_changed(*org_ids, new_member_ids: list[int] | None = None) -> None:
+    """Tell the hooks which orgs' members were created, changed, moved or removed (inside the write)."""
+    changed = {pk for pk in org_ids if pk}
+    for hook in _change_hooks:
+        hook(changed, new_member_ids)
 
 
 # --- what the org module asks of members (registered in apps.py) ----------------------------------------
@@ -1289,6 +1319,7 @@ def move_members_on_merge(actor: Actor, absorbed: Org, surviving: Org, occurred_
         return
     details = {"from_org": absorbed.name, "to_org": surviving.name, "reason": "党组织合并"}
     Member.objects.filter(pk__in=[m.pk for m in moving]).update(org=surviving)
+    members_changed(absorbed.pk, surviving.pk)
     MemberEvent.objects.bulk_create(
         MemberEvent(
             member=member,

@@ -56,6 +56,7 @@ def hidden_ids(tree, county_admin, outsider, actor_for):
         | hidden_activity_records(tree, actor_for(county_admin))
         | hidden_recruitment_records(tree, actor_for(county_admin))
         | hidden_dues_records(tree, actor_for(county_admin))
+        | hidden_reports_records(tree, actor_for(county_admin))
     )
     return sorted(hidden - ids_the_outsider_may_see(outsider))
 
@@ -138,6 +139,8 @@ def hidden_activity_records(tree, actor) -> set[int]:
         *meeting.attendance.values_list("pk", flat=True),
         *training.trainees.values_list("pk", flat=True),
     }
+
+
 def hidden_dues_records(tree, actor) -> set[int]:
     """A member of 甲村党支部 with a base, bills, payments (voluntary too), and money remitted, allocated
     and spent inside 甲县委's subtree."""
@@ -178,6 +181,17 @@ def hidden_dues_records(tree, actor) -> set[int]:
     return {member.pk, base.pk, payment.pk, voluntary.pk, remittance.pk, allocation.pk, expense.pk} | set(
         member.dues_bills.values_list("pk", flat=True)
     )
+
+
+def hidden_reports_records(tree, actor) -> set[int]:
+    """The per-org roll-up rows of 甲县委's subtree (built after its member exists): no route shows them."""
+    from dangjian.core.access import subtree_q
+    from dangjian.reports import rollups
+    from dangjian.reports.models import MemberRollup, RollupYear
+
+    rollups.rebuild(actor)
+    rows = MemberRollup.objects.filter(subtree_q("org__path", tree["county_a"].path))
+    return set(rows.values_list("pk", flat=True)) | set(RollupYear.objects.values_list("pk", flat=True))
 
 
 def hidden_org_module_records(tree, actor) -> set[int]:

@@ -1,0 +1,178 @@
+"""Time the statistics (indicators, tables, dashboard, API) on the database in $DATABASE_URL.
+
+    # city scale: the demo in a temporary var dir (SQLite, ~60,000 members)
+    DANGJIAN_VAR_DIR=/tmp/city DATABASE_URL=sqlite:////tmp/city/bench.sqlite3 python manage.py migrate
+    DANGJIAN_VAR_DIR=/tmp/city DATABASE_URL=sqlite:////tmp/city/bench.sqlite3 python manage.py seed_demo --scale city
+    DANGJIAN_VAR_DIR=/tmp/city DATABASE_URL=sqlite:////tmp/city/bench.sqlite3 python bench/reports_measure.py
+    # province scale: generate_tree.py --orgs 500000, then reports_generate.py --members 10000000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/reports_bench python bench/reports_measure.py
+
+For each main indicator group at the root: the platform's time (``registry.compute``: building the
+queryset, scoping it, running it, reading the values) beside the same SQL statement sent through a
+bare cursor, in the same run (median of several runs). Then the API's p95 for one indicator over
+orgs picked at random at every depth, and the root's statistics table page and dashboard page as
+the Django test client renders them (server time, no network).
+"""
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import setup_django  # noqa: E402
+
+setup_django()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from dangjian.accounts import services as account_services  # noqa: E402
+from dangjian.accounts.models import RoleAssignment, User  # noqa: E402
+from dangjian.accounts.roles import Role  # noqa: E402
+from dangjian.core.audit import Actor  # noqa: E402
+from dangjian.orgs.models import Org  # noqa: E402
+from dangjian.reports import registry, tables  # noqa: E402
+from dangjian.reports.registry import Period  # noqa: E402
+
+GROUPS = {
+    "members.total": ["members.total"],
+    "age bands": [f"members.age.{band}" for band in range(8)],
+    "education": [i.key for i in registry.all_indicators() if i.group == "education"],
+    "sex + ethnicity + category": [
+        "members.sex.male",
+        "members.sex.female",
+        "members.ethnicity.han",
+        "members.ethnicity.minority",
+        "members.category.full",
+        "members.category.probationary",
+    ],
+    "occupation": [i.key for i in registry.all_indicators() if i.group == "occupation"],
+    "orgs by kind": [i.key for i in registry.all_indicators() if i.group == "org_kind"],
+    "flows (member events)": [i.key for i in registry.all_indicators() if i.group in ("flows", "exits")],
+}
+
+
+def median_ms(operation, runs: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        operation()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        operation()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def bench_user(root: Org) -> User:
+    user, created = User.objects.get_or_create(
+        username="reports_bench", defaults={"display_name": "统计基准"}
+    )
+    if created:
+        RoleAssignment.objects.create(user=user, org=root, role=Role.DEPARTMENT_ADMIN)
+    return user
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--api-orgs", type=int, default=60)
+    parser.add_argument("--json", type=Path)
+    options = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["*"]
+    root = Org.objects.get(depth=1)
+    user = bench_user(root)
+    today = date.today()
+    period = Period(date(today.year, 1, 1), date(today.year, 12, 31))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM members_member")
+        members = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM orgs_org")
+        orgs = cursor.fetchone()[0]
+    print(f"{connection.vendor}: {orgs:,} orgs, {members:,} members; root {root.name}, period {period}")
+    figures: dict = {"vendor": connection.vendor, "orgs": orgs, "members": members, "indicators": {}}
+
+    for label, keys in GROUPS.items():
+        indicators = [registry.get(key) for key in keys]
+
+        def platform(indicators=indicators):
+            return registry.compute(user, root, period, indicators)
+
+        # The raw SQL: the very statement the platform sends, taken from the connection's log and run again
+        # through a bare cursor, so the difference is the platform's own cost.
+        with CaptureQueriesContext(connection) as captured:
+            platform()
+        sql = captured.captured_queries[-1]["sql"]
+
+        def raw(sql=sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchone()
+
+        platform_ms = median_ms(platform, options.runs)
+        raw_ms = median_ms(raw, options.runs)
+        figures["indicators"][label] = {"platform_ms": round(platform_ms, 1), "raw_sql_ms": round(raw_ms, 1)}
+        print(f"  {label:<28} platform {platform_ms:9.1f} ms   raw SQL {raw_ms:9.1f} ms")
+
+    # The API: one indicator for orgs at every depth, picked at random (seeded).
+    client = Client()
+    client.force_login(user)
+    rng = random.Random(1)
+    depths = sorted(set(Org.objects.values_list("depth", flat=True).distinct()))
+    sample = []
+    for depth in depths:
+        ids = list(Org.objects.filter(depth=depth).values_list("pk", flat=True)[:5000])
+        sample += rng.sample(ids, min(len(ids), max(1, options.api_orgs // len(depths))))
+    _, raw_token = account_services.issue_token(Actor(user=user, via="api"))
+    timings = []
+    for org_id in sample:
+        started = time.perf_counter()
+        response = client.get(
+            "/api/v1/indicators/members.total",
+            {"org": org_id, "to": period.end.isoformat()},
+            HTTP_AUTHORIZATION=f"Bearer {raw_token}",
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content
+    timings.sort()
+    p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
+    figures["api_members_total"] = {
+        "orgs": len(sample),
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(timings[-1], 1),
+    }
+    print(
+        f"  API /indicators/members.total over {len(sample)} orgs: p50 {statistics.median(timings):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms"
+    )
+
+    pages = {
+        "statistics tables (root, all tables, by subordinates)": f"/reports/?org={root.pk}",
+        "dashboard (root)": f"/reports/dashboard/?org={root.pk}",
+    }
+    for label, url in pages.items():
+
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+
+        ms = median_ms(get, max(1, options.runs // 2))
+        figures[label] = round(ms, 1)
+        print(f"  {label:<50} {ms:9.1f} ms")
+    built_ms = median_ms(lambda: tables.build(user, root, period, tables.table_specs()), 1, 0)
+    figures["tables.build (root)"] = round(built_ms, 1)
+    print(f"  tables.build alone (root){'':<25} {built_ms:9.1f} ms")
+    if options.json:
+        options.json.parent.mkdir(parents=True, exist_ok=True)
+        options.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

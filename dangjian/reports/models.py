@@ -1,0 +1,84 @@
+"""Per-org roll-ups of the member statistics: a cache the member services keep current, never a source.
+
+Live aggregates over 10,000,000 members take seconds at the root of a province (bench/README.md,
+``## Statistics``); these rows hold, for each org and year, the counts of the members kept DIRECTLY at
+the org for every member indicator of the year-end tables, so a subtree's figure is a sum over the
+subtree's rows (a range of the indexed org path) instead of a scan of its members.
+"""
+
+from django.db import models
+
+from dangjian.core.access import ScopedQuerySet
+from dangjian.orgs.models import Org
+
+# The member indicators kept per org: every stock of the year-end tables (reports/indicators.py).
+ROLLUP_KEYS = (
+    "members.total",
+    "members.category.full",
+    "members.category.probationary",
+    "members.sex.male",
+    "members.sex.female",
+    "members.ethnicity.han",
+    "members.ethnicity.minority",
+    *(f"members.age.{band}" for band in range(8)),
+    "members.education.postgraduate",
+    "members.education.bachelor",
+    "members.education.college",
+    "members.education.secondary_vocational",
+    "members.education.high_school",
+    "members.education.junior_or_below",
+    "members.education.unknown",
+    "members.occupation.worker",
+    "members.occupation.farmer",
+    "members.occupation.professional",
+    "members.occupation.manager",
+    "members.occupation.official",
+    "members.occupation.student",
+    "members.occupation.other",
+    "members.occupation.retired",
+    "members.occupation.unknown",
+    "members.admission.before_1949",
+    "members.admission.to_1978",
+    "members.admission.to_2012",
+    "members.admission.since_2012",
+    "members.admission.unknown",
+)
+
+
+def column(key: str) -> str:
+    """members.age.0 → age_0: the roll-up column holding an indicator."""
+    return key.removeprefix("members.").replace(".", "_")
+
+
+class RollupYear(models.Model):
+    """A year whose roll-ups have been built in full (by ``rebuild_rollups``) and are kept since."""
+
+    year = models.PositiveSmallIntegerField("年度", unique=True)
+    built_at = models.DateTimeField("重建时间")
+
+    class Meta:
+        verbose_name = "统计汇总年度"
+
+    def __str__(self):
+        return str(self.year)
+
+
+class MemberRollup(models.Model):
+    """Counts of the members kept directly at one org, as on 31 December of ``year`` (one column per
+    indicator of ``ROLLUP_KEYS``); orgs with no such member have no row."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党员统计汇总"
+        constraints = [models.UniqueConstraint(fields=["year", "org"], name="reports_rollup_year_org")]
+
+    def __str__(self):
+        return f"{self.org_id} {self.year}"
+
+
+for _key in ROLLUP_KEYS:
+    MemberRollup.add_to_class(column(_key), models.IntegerField(default=0))

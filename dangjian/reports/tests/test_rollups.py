@@ -1,0 +1,170 @@
+"""Per-org roll-ups: kept by every member service in the same transaction, never different from the live
+count, read instead of the live query only when they answer exactly, rebuilt and verified by a command."""
+
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dangjian.members import services
+from dangjian.members.tests.conftest import id_number
+from dangjian.orgs import services as org_services
+from dangjian.reports import registry, rollups
+from dangjian.reports.models import ROLLUP_KEYS, MemberRollup
+from dangjian.reports.registry import Period
+
+pytestmark = pytest.mark.django_db
+THIS_YEAR = Period.year(2026)  # today is 1 March 2026 (conftest.frozen_today)
+
+
+@pytest.fixture
+def built(population, system_actor):
+    rollups.rebuild(system_actor, 2026, years=10)
+    return population
+
+
+def live(user, org, period, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(registry, "accelerators", {})
+        indicators = [registry.get(key) for key in ROLLUP_KEYS]
+        return registry.compute(user, org, period, indicators), registry.compute_by_child(
+            user, org, period, indicators
+        )
+
+
+def fast(user, org, period):
+    indicators = [registry.get(key) for key in ROLLUP_KEYS]
+    with CaptureQueriesContext(connection) as captured:
+        totals = registry.compute(user, org, period, indicators)
+        parts = registry.compute_by_child(user, org, period, indicators)
+    assert any("reports_memberrollup" in q["sql"] for q in captured), "the roll-ups were not read"
+    return totals, parts
+
+
+def agree(dept_admin, tree, monkeypatch):
+    for year in range(2017, 2027):
+        assert rollups.differences(year) == [], year
+    for org in (tree["city"], tree["county_a"], tree["town_a"], tree["branch_b"]):
+        for period in (THIS_YEAR, Period.year(2025)):
+            assert fast(dept_admin, org, period) == live(dept_admin, org, period, monkeypatch)
+
+
+def test_the_keys_are_every_member_stock_of_the_tables():
+    stocks = {ind.key for ind in registry.all_indicators() if ind.source.key == "members"}
+    assert set(ROLLUP_KEYS) == stocks
+
+
+def test_every_member_service_keeps_the_rollups(built, tree, dept_admin, system_actor, monkeypatch):
+    agree(dept_admin, tree, monkeypatch)
+    people = built
+    services.update_member(
+        system_actor,
+        people["year_end"],
+        education="postgraduate",
+        birth_date=date(1995, 12, 30),
+        id_number=id_number(date(1995, 12, 30), 901),
+    )
+    agree(dept_admin, tree, monkeypatch)
+    services.record_event(
+        system_actor, people["admitted"], "probation_cancelled", occurred_on=date(2026, 2, 1)
+    )
+    agree(dept_admin, tree, monkeypatch)
+    services.record_event(system_actor, people["woman"], "deceased", occurred_on=date(2026, 2, 2))
+    agree(dept_admin, tree, monkeypatch)
+    services.record_event(system_actor, people["thirty_one"], "suspended", occurred_on=date(2026, 2, 3))
+    agree(dept_admin, tree, monkeypatch)
+    transit = services.Transfer.objects.get(member=people["in_transit"])
+    services.accept_transfer(system_actor, transit, accepted_on=date(2026, 2, 20))
+    agree(dept_admin, tree, monkeypatch)
+    out = services.issue_transfer(
+        system_actor,
+        people["new_year"],
+        letter_number="T3",
+        outside_org_name="外省某党支部",
+        issued_on=date(2026, 2, 1),
+    )
+    services.record_receipt(system_actor, out, receipt_on=date(2026, 2, 25))
+    agree(dept_admin, tree, monkeypatch)
+    services.create_member(
+        system_actor,
+        org=tree["branch_b"],
+        name="新党员",
+        id_number=id_number(date(1988, 8, 8), 911),
+        birth_date=date(1988, 8, 8),
+        sex="male",
+        category="full",
+        joined_on=date(2015, 1, 1),
+        converted_on=date(2016, 1, 1),
+    )
+    agree(dept_admin, tree, monkeypatch)
+    org_services.merge_org(system_actor, tree["branch_b"], tree["branch_a"], occurred_on=date(2026, 2, 28))
+    agree(dept_admin, tree, monkeypatch)
+
+
+def test_a_bulk_creation_and_its_undo_keep_the_rollups(built, tree, dept_admin, system_actor, monkeypatch):
+    items = [
+        services.check_member_data(
+            tree["branch_b"],
+            {
+                "name": f"导入{n}",
+                "id_number": id_number(date(1970 + n, 1, 2), 921 + 2 * n),
+                "birth_date": date(1970 + n, 1, 2),
+                "sex": "male",
+                "category": "full",
+                "joined_on": date(2000, 1, 1),
+                "converted_on": date(2001, 1, 1),
+                "occupation": "farmer",
+            },
+        )
+        for n in range(3)
+    ]
+    ids = services.create_members_bulk(system_actor, items, audited_as=tree["branch_b"])
+    agree(dept_admin, tree, monkeypatch)
+    services.remove_imported_member(system_actor, services.Member.objects.get(pk=ids[0]))
+    agree(dept_admin, tree, monkeypatch)
+
+
+def test_rollups_answer_only_for_the_kept_year_end(built, tree, dept_admin):
+    indicators = [registry.get("members.total")]
+    # 2016 is before the ten kept years; 1 March is not a year end.
+    for period in (Period.year(2016), Period(date(2026, 1, 1), date(2026, 3, 1))):
+        with CaptureQueriesContext(connection) as captured:
+            registry.compute(dept_admin, tree["city"], period, indicators)
+        assert not any("reports_memberrollup" in q["sql"] for q in captured), period
+    # An indicator that is not kept (a flow) is computed live beside the kept ones.
+    values = registry.compute(
+        dept_admin, tree["city"], THIS_YEAR, indicators + [registry.get("flows.admitted")]
+    )
+    assert values == {"members.total": 7, "flows.admitted": 0}
+
+
+def test_rollups_are_scoped_like_the_records(built, tree, county_admin, outsider):
+    indicators = [registry.get("members.total")]
+    assert registry.compute(county_admin, tree["city"], THIS_YEAR, indicators)["members.total"] == 6
+    assert registry.compute(outsider, tree["county_a"], THIS_YEAR, indicators)["members.total"] == 0
+
+
+def test_the_command_rebuilds_and_finds_a_disagreement(population, tree):
+    out = StringIO()
+    call_command("rebuild_rollups", stdout=out)
+    assert "已重建 2026 年度" in out.getvalue() and "核对无误" in out.getvalue()
+    call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+    row = MemberRollup.objects.get(org=tree["branch_a"], year=2026)
+    row.total += 1
+    row.save()
+    with pytest.raises(CommandError, match="统计汇总与实际不符 1 处"):
+        call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+
+
+def test_verify_only_needs_a_built_year(db):
+    with pytest.raises(CommandError, match="尚未建立"):
+        call_command("rebuild_rollups", "--verify-only", "--year", "2020", stdout=StringIO())
+
+
+def test_without_rollups_the_member_services_only_ask_whether_any_are_kept(tree, system_actor):
+    with CaptureQueriesContext(connection) as captured:
+        services.members_changed(tree["branch_a"].pk)
+    assert len(captured) == 1
