@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ActivitiesConfig(AppConfig):
     name = "dangjian.activities"
     verbose_name = "组织生活"
+
+    def ready(self):
+        # Core's workbench cannot import activities: the reminder block is registered here.
+        from dangjian.activities import queries
+        from dangjian.core import workbench
+
+        workbench.register_block(queries.workbench_unplanned)

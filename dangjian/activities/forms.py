@@ -4,7 +4,7 @@ from datetime import date
 
 from django import forms
 
-from dangjian.activities.models import ActivityKind, ActivityStatus, KindCategory
+from dangjian.activities.models import ActivityKind, ActivityStatus, AppliesTo, Frequency, KindCategory
 from dangjian.core.forms import DateInput, StyledFormMixin
 
 
@@ -13,6 +13,23 @@ class TimeInput(forms.TimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%H:%M")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (photos of a meeting, the scanned minutes …)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
 
 
 def kind_choices():
@@ -60,6 +77,11 @@ class ActivityForm(StyledFormMixin, forms.Form):
         max_value=999,
         decimal_places=1,
         help_text="留空则按活动类型的默认学时。",
+    )
+    attachments = MultipleFileField(
+        label="附件",
+        required=False,
+        help_text="会议记录扫描件、照片、PDF 等,可多选;每个不超过10MB,一次活动合计不超过30MB。",
     )
     partners = forms.ModelMultipleChoiceField(
         label="联合开展的党组织",
@@ -125,3 +147,31 @@ class LinkLoginForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, members=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
+
+
+class KindForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label="名称", max_length=40)
+    code = forms.CharField(label="代码", max_length=40, help_text="英文字母、数字和下划线,如 red_tour。")
+    category = forms.ChoiceField(label="类别", choices=KindCategory.choices)
+    default_study_hours = forms.DecimalField(
+        label="默认学时", min_value=0, max_value=999, decimal_places=1, initial=0
+    )
+
+
+class RuleForm(StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(label="活动类型")
+    label = forms.CharField(label="要求名称", max_length=60)
+    frequency = forms.ChoiceField(label="频次", choices=Frequency.choices)
+    times = forms.IntegerField(label="每期至少次数", min_value=1, max_value=99, initial=1)
+    applies_to = forms.ChoiceField(label="适用对象", choices=AppliesTo.choices)
+    secretary_lecturer = forms.BooleanField(label="须由书记讲授", required=False)
+    effective_from = forms.DateField(
+        label="生效日期",
+        widget=DateInput(),
+        help_text="自该日起开始的期间按新版本检查;同一类型、同一适用对象的旧版本在该日失效。",
+    )
+    source = forms.CharField(label="依据", max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()

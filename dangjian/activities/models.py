@@ -174,6 +174,36 @@ class Activity(models.Model):
         return start, end
 
 
+class AttachmentQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = VIEW):
+        """Whoever sees the activity (its host or a partner org in scope) sees its files."""
+        return self.filter(activity__in=Activity.objects.visible_to(user, action).values("pk"))
+
+
+class ActivityAttachment(models.Model):
+    """A file kept with an activity's record (the scan of the minutes, photos, a PDF of the materials),
+    stored in the database row like a recruitment step's attachment, within a size limit."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attachments")
+    name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=100)
+    size = models.PositiveIntegerField("大小(字节)")
+    content = models.BinaryField("内容")
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["activity", "pk"]
+        verbose_name = "组织生活附件"
+
+    def __str__(self):
+        return self.name
+
+
 class ActivityOrgQuerySet(ScopedQuerySet):
     pass
 

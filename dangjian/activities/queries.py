@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from dangjian.activities import rules
 from dangjian.activities.models import (
@@ -151,6 +152,12 @@ def compliance(orgs: list[Org], reporting: rules.Period) -> dict[int, rules.OrgC
         if group_key is not None:
             target[(org_id, kind, None)].append((held_on, by_secretary))
 
+    talks, seats, roster = (
+        heart_talk_facts(ids, widest)
+        if any(r.kind.code == rules.HEART_TALK for r in in_force)
+        else ({}, {}, {})
+    )
+
     def count(store, org_id, kind, group_id, period, secretary_only):
         return sum(
             1
@@ -167,6 +174,11 @@ def compliance(orgs: list[Org], reporting: rules.Period) -> dict[int, rules.OrgC
                     org.dissolved_on and org.dissolved_on < period.start
                 ):
                     continue
+                if rule.kind.code == rules.HEART_TALK:
+                    pairs = heart_talk_requirement(rule, period, talks, seats, roster, org.pk)
+                    if pairs is not None:
+                        result[org.pk].requirements.append(pairs)
+                        continue
                 targets = [(None, "")]
                 if rule.applies_to == AppliesTo.GROUP:
                     targets = [
@@ -195,6 +207,121 @@ def compliance(orgs: list[Org], reporting: rules.Period) -> dict[int, rules.OrgC
                         )
                     )
     return result
+
+
+def heart_talk_facts(ids: list[int], widest: rules.Period) -> tuple[dict, dict, dict]:
+    """For the heart-talk rule: each org's talks (date, who was present), its committee seats held by
+    members of record, and its members on the roll (id → name)."""
+    talks, seats, roster = defaultdict(list), defaultdict(list), defaultdict(dict)
+    rows = list(
+        ActivityOrg.objects.filter(
+            org_id__in=ids,
+            activity__kind__code=rules.HEART_TALK,
+            activity__status=ActivityStatus.HELD,
+            activity__held_on__range=(widest.start, widest.end),
+        ).values_list("org_id", "activity_id", "activity__held_on")
+    )
+    present = defaultdict(set)
+    for activity_id, member_id in Attendance.objects.filter(
+        activity_id__in={a for _, a, _ in rows}, status=AttendanceStatus.PRESENT
+    ).values_list("activity_id", "member_id"):
+        present[activity_id].add(member_id)
+    for org_id, activity_id, day in rows:
+        talks[org_id].append((day, present[activity_id]))
+    for row in CommitteeMember.objects.filter(committee__org_id__in=ids, member__isnull=False).values_list(
+        "committee__org_id",
+        "member_id",
+        "name",
+        "started_on",
+        "ended_on",
+        "committee__started_on",
+        "committee__ended_on",
+    ):
+        seats[row[0]].append(row[1:])
+    for pk, name, org_id in Member.objects.filter(
+        org_id__in=ids, on_roll=True, category__in=PARTY_MEMBER_CATEGORIES
+    ).values_list("pk", "name", "org_id"):
+        roster[org_id][pk] = name
+    return talks, seats, roster
+
+
+def heart_talk_requirement(
+    rule: ComplianceRule, period: rules.Period, talks: dict, seats: dict, roster: dict, org_id: int
+) -> rules.Requirement | None:
+    """The heart-talk requirement of one org for one period, counted in pairs (``rules.heart_talk_pairs``);
+    None when the org had no committee member of record in the period (then talks are simply counted)."""
+
+    def overlaps(start, end):
+        return (start is None or start <= period.end) and (end is None or end >= period.start)
+
+    names = dict(roster.get(org_id, {}))
+    committee = set()
+    for member_id, name, started, ended, committee_started, committee_ended in seats.get(org_id, ()):
+        if overlaps(started, ended) and overlaps(committee_started, committee_ended):
+            committee.add(member_id)
+            names.setdefault(member_id, name)
+    if not committee:
+        return None
+    held = [people for day, people in talks.get(org_id, ()) if period.contains(day)]
+    owed, done = rules.heart_talk_pairs(committee, roster.get(org_id, {}).keys(), held)
+    if not owed:
+        return None
+
+    def label(pair):
+        a, b = sorted(pair, key=lambda pk: (pk not in committee, names.get(pk, ""), pk))
+        return f"{names.get(a, a)}—{names.get(b, b)}"
+
+    missing = sorted(label(p) for p in owed - done)
+    return rules.Requirement(
+        rule_id=rule.pk,
+        label=rule.label,
+        kind_code=rule.kind.code,
+        kind_name=rule.kind.name,
+        period=period,
+        expected=len(owed),
+        held=len(done),
+        planned=0,
+        source=rules.SOURCE_HEART_TALK,
+        per_pair=True,
+        missing_pairs=tuple(missing),
+    )
+
+
+def unplanned_for(org: Org, today: date) -> list[rules.Requirement]:
+    """The requirements of the current quarter (and the months and year it lies in) that are not over and
+    have too few activities held or planned: what the secretary still has to plan."""
+    if org.status != OrgStatus.ACTIVE or org.kind not in BRANCH_LIKE | COMMITTEE_LIKE:
+        return []
+    return compliance([org], rules.period_of(today, "quarter"))[org.pk].unplanned(today)
+
+
+def workbench_unplanned(user, org: Org) -> dict | None:
+    """The workbench block (registered in apps.py): required activities of the user's current org not yet
+    held or planned for the current period, each linking to the form that plans it."""
+    if not Org.objects.visible_to(user).filter(pk=org.pk).exists():
+        return None
+    today = timezone.localdate()
+    items = unplanned_for(org, today)
+    if not items:
+        return None
+    return {
+        "template": "activities/_workbench_unplanned.html",
+        "org": org,
+        "today": today,
+        "items": [
+            {
+                "text": (
+                    f"{r.period.label}{r.label}尚有{r.expected - r.held}对未谈"
+                    if r.per_pair
+                    else f"{r.period.label}{r.group_name}{r.label}:要求{r.expected}次,"
+                    f"已开展{r.held}次、已计划{r.planned}次"
+                ),
+                "kind_code": r.kind_code,
+                "period_end": r.period.end,
+            }
+            for r in items
+        ],
+    }
 
 
 def judged_orgs(user, within: Org) -> list[Org]:

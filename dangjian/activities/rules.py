@@ -5,6 +5,9 @@
 - Quorum: 支部党员大会 needs more than half of the voting (full) members expected (《中国共产党支部工作条例
   (试行)》; probationary members have no vote, 党章第七条).
 - No back-filling (block, [L] a setting): a record dated more than N days before today needs an unlock.
+- Heart talks (warn): 谈心谈话 is owed per pair, once a year — every two committee members, and every
+  committee member with every other member of the org (RULES.md §3; 《中国共产党支部工作条例(试行)》
+  第十八条). A branch without committee members on record is judged by the count of talks instead.
 - Study hours (warn): ≥32 a year, ≥56 for secretaries and committee members (中组部《2019—2023年全国党员
   教育培训工作规划》).
 """
@@ -19,6 +22,8 @@ from dangjian.core.rules import Finding, Level
 SOURCE_BRANCH_RULES = "《中国共产党支部工作条例(试行)》(2018)“三会一课”制度"
 SOURCE_QUORUM = "党章第七条(预备党员没有表决权);支部党员大会表决须有表决权的到会党员超过应到会人数的半数"
 SOURCE_BACKFILL = "本地规定:组织生活记录须在活动后规定天数内录入(设置项 ACTIVITY_BACKFILL_DAYS)"
+SOURCE_HEART_TALK = "《中国共产党支部工作条例(试行)》(2018)第十八条:党支部委员之间、党支部委员和党员之间每年谈心谈话一般不少于1次"
+HEART_TALK = "heart_talk"
 SOURCE_STUDY_HOURS = "《2019—2023年全国党员教育培训工作规划》:党员每年集中学习培训不少于32学时,基层党组织书记和班子成员不少于56学时"
 
 STUDY_HOURS_MINIMUM = Decimal(32)
@@ -94,6 +99,10 @@ class Requirement:
     planned: int
     source: str
     group_name: str = ""
+    # Heart talks are owed per pair: ``expected``/``held`` then count pairs, and these are the pairs
+    # still owed ("张三—李四"), the first few by name.
+    per_pair: bool = False
+    missing_pairs: tuple[str, ...] = ()
 
     @property
     def met(self) -> bool:
@@ -107,6 +116,13 @@ class Requirement:
     @property
     def missing_text(self) -> str:
         who = f"{self.group_name}" if self.group_name else ""
+        if self.per_pair:
+            names = "、".join(self.missing_pairs[:PAIRS_NAMED])
+            more = "等" if self.expected - self.held > PAIRS_NAMED else ""
+            return (
+                f"{self.period.label}{self.label}应谈{self.expected}对,已谈{self.held}对,"
+                f"尚有{self.expected - self.held}对未谈:{names}{more}"
+            )
         if self.held == 0:
             return (
                 f"{self.period.label}{who}未召开{self.kind_name}"
@@ -152,6 +168,27 @@ class OrgCompliance:
     def unplanned(self, today: date) -> list[Requirement]:
         """Requirements of periods not yet over, with too few activities held or planned: the reminder."""
         return [r for r in self.requirements if r.period.end >= today and r.held + r.planned < r.expected]
+
+
+PAIRS_NAMED = 5
+
+
+def heart_talk_pairs(
+    committee: Iterable[int], members: Iterable[int], talks: Iterable[Iterable[int]]
+) -> tuple[set[frozenset], set[frozenset]]:
+    """The pairs owed a talk this year and those among them that talked.
+
+    Owed: every two committee members, and every committee member with every member who is not on the
+    committee. A talk (the people present at one 谈心谈话) covers every pair of its participants.
+    """
+    committee, members = set(committee), set(members) - set(committee)
+    owed = {frozenset((a, b)) for a in committee for b in committee if a < b}
+    owed |= {frozenset((c, m)) for c in committee for m in members}
+    talked = set()
+    for talk in talks:
+        people = sorted(set(talk))
+        talked |= {frozenset((a, b)) for i, a in enumerate(people) for b in people[i + 1 :]}
+    return owed, owed & talked
 
 
 def rule_in_force(effective_from: date, effective_until: date | None, on: date) -> bool:

@@ -6,6 +6,7 @@ no-back-filling lock), and calls ``audit.record`` inside the same transaction.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +20,7 @@ from dangjian.accounts.roles import Role
 from dangjian.activities import rules
 from dangjian.activities.models import (
     Activity,
+    ActivityAttachment,
     ActivityKind,
     ActivityOrg,
     ActivityStatus,
@@ -55,8 +57,51 @@ TEXT_FIELDS = {
 }
 
 
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS_BYTES = 30 * 1024 * 1024
+
+
 def today() -> date:
     return timezone.localdate()
+
+
+@dataclass
+class Attachment:
+    """An uploaded file on its way into an activity's record."""
+
+    name: str
+    content_type: str
+    content: bytes
+
+
+def _add_attachments(actor: Actor, activity: Activity, attachments: Iterable[Attachment] | None) -> list[str]:
+    """Keep the files with the activity; each at most 10MB, an activity's files at most 30MB together."""
+    attachments = [a for a in attachments or () if a is not None]
+    if not attachments:
+        return []
+    stored = sum(activity.attachments.values_list("size", flat=True))
+    for item in attachments:
+        if len(item.content) > MAX_ATTACHMENT_BYTES:
+            raise ServiceError(f"附件“{item.name}”超过10MB。", field="attachments")
+        if not len(item.content):
+            raise ServiceError(f"附件“{item.name}”是空文件。", field="attachments")
+        stored += len(item.content)
+    if stored > MAX_ATTACHMENTS_BYTES:
+        raise ServiceError("一次活动的附件合计不能超过30MB。", field="attachments")
+    ActivityAttachment.objects.bulk_create(
+        [
+            ActivityAttachment(
+                activity=activity,
+                name=(item.name or "附件").strip()[:200],
+                content_type=(item.content_type or "application/octet-stream")[:100],
+                size=len(item.content),
+                content=item.content,
+                uploaded_by=actor.user,
+            )
+            for item in attachments
+        ]
+    )
+    return [item.name for item in attachments]
 
 
 # --- checks ---------------------------------------------------------------------------------------------
@@ -293,6 +338,7 @@ def record_activity(
     study_hours=None,
     agenda: list | None = None,
     partners: Iterable | None = None,
+    attachments: Iterable[Attachment] | None = None,
 ) -> Activity:
     """Record an activity held (or plan one): its host org, partners, agenda and the list of who should
     attend, filled from the members of the org (or group) on its date."""
@@ -334,7 +380,14 @@ def record_activity(
     _set_agenda(activity, agenda)
     _fill_attendance(activity, [org, *partners])
     _update_quorum(activity)
-    audit.record(actor, "activities.record", activity, org=org, after=activity_state(activity))
+    files = _add_attachments(actor, activity, attachments)
+    audit.record(
+        actor,
+        "activities.record",
+        activity,
+        org=org,
+        after={**activity_state(activity), "attachments": files},
+    )
     return activity
 
 
@@ -357,7 +410,9 @@ EDITABLE = (
 
 
 @transaction.atomic
-def update_activity(actor: Actor, activity: Activity, *, agenda=None, partners=None, **changes) -> Activity:
+def update_activity(
+    actor: Actor, activity: Activity, *, agenda=None, partners=None, attachments=None, **changes
+) -> Activity:
     """Correct or complete an activity (a plan becomes held, the minutes are added …); the lock applies to
     both the old and the new date."""
     activity = Activity.objects.select_for_update().select_related("org", "kind").get(pk=activity.pk)
@@ -395,8 +450,14 @@ def update_activity(actor: Actor, activity: Activity, *, agenda=None, partners=N
         if new:
             _add_missing_attendance(activity, new)
     _update_quorum(activity)
+    files = _add_attachments(actor, activity, attachments)
     audit.record(
-        actor, "activities.update", activity, org=activity.org, before=before, after=activity_state(activity)
+        actor,
+        "activities.update",
+        activity,
+        org=activity.org,
+        before=before,
+        after={**activity_state(activity), **({"attachments_added": files} if files else {})},
     )
     return activity
 
@@ -664,6 +725,17 @@ def _add_trainees(actor: Actor, training: TrainingClass, trainees: Iterable) -> 
 
 
 # --- code tables ----------------------------------------------------------------------------------------
+
+
+def may_edit_code_tables(user) -> bool:
+    """An organization department admin at a top org (or a system administrator): the pages show the forms."""
+    if user is None or not user.is_authenticated:
+        return False
+    try:
+        require_code_table_admin(Actor(user=user, via="page"))
+    except NotPermitted:
+        return False
+    return True
 
 
 def require_code_table_admin(actor: Actor) -> None:

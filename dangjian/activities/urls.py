@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.activity_cancel, name="cancel"),
     path("<int:pk>/attendance/", views.attendance_mark, name="attendance"),
     path("<int:pk>/qr.svg", views.activity_qr, name="qr"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("checkin/<str:token>/", views.checkin, name="checkin"),
     path("m/", views.mine, name="mine"),
     path("compliance/", views.compliance, name="compliance"),
@@ -25,5 +26,7 @@ urlpatterns = [
     path("import/", views.activity_import, name="import"),
     path("logins/", views.logins, name="logins"),
     path("rules/", views.rule_list, name="rules"),
+    path("rules/new/", views.rule_create, name="rule_create"),
+    path("rules/kinds/new/", views.kind_create, name="kind_create"),
     path("template/", views.activity_template, name="template"),
 ]

@@ -4,6 +4,7 @@ of a subtree, back-filling unlocks, study hours, training classes, figures, and 
 Every object is fetched through the user's scope (404 outside it); every write goes through services.py.
 """
 
+import io
 from datetime import date, timedelta
 
 import segno
@@ -13,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from dangjian.activities import forms, queries, rules, services
 from dangjian.activities.importers import ActivityImporter
 from dangjian.activities.models import (
     Activity,
+    ActivityAttachment,
     ActivityKind,
     ActivityStatus,
     Attendance,
@@ -67,6 +69,13 @@ def visible_activity(request, pk, action="view") -> Activity:
     return get_visible_or_404(
         Activity.objects.select_related("org", "kind", "group"), request.user, action, pk=pk
     )
+
+
+def attachments_of(form) -> list[services.Attachment]:
+    return [
+        services.Attachment(f.name, f.content_type or "application/octet-stream", f.read())
+        for f in form.cleaned_data.get("attachments") or []
+    ]
 
 
 def run_service(request, form, call):
@@ -160,6 +169,7 @@ def activity_detail(request, pk):
             "activity": activity,
             "agenda": activity.agenda.all(),
             "parties": activity.parties.select_related("org"),
+            "attachments": activity.attachments.defer("content"),
             "attendance": activity.attendance.select_related("member", "org"),
             "counts": services.attendance_counts(activity),
             "statuses": AttendanceStatus.choices,
@@ -202,7 +212,11 @@ def activity_create(request):
         "kind": request.GET.get("kind", ""),
     }
     form = forms.ActivityForm(
-        request.POST or None, initial=initial, org=org, partner_orgs=partner_orgs(request, org)
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        org=org,
+        partner_orgs=partner_orgs(request, org),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -229,6 +243,7 @@ def activity_create(request):
                 study_hours=data["study_hours"],
                 agenda=form.agenda_items(),
                 partners=list(data["partners"]),
+                attachments=attachments_of(form),
             ),
         )
         if activity is not None:
@@ -269,6 +284,7 @@ def activity_edit(request, pk):
     }
     form = forms.ActivityForm(
         request.POST or None,
+        request.FILES or None,
         initial=initial,
         org=activity.org,
         partner_orgs=partner_orgs(request, activity.org),
@@ -287,7 +303,12 @@ def activity_edit(request, pk):
             request,
             form,
             lambda actor: services.update_activity(
-                actor, activity, agenda=form.agenda_items(), partners=list(data["partners"]), **changes
+                actor,
+                activity,
+                agenda=form.agenda_items(),
+                partners=list(data["partners"]),
+                attachments=attachments_of(form),
+                **changes,
             ),
         )
         if saved is not None:
@@ -300,6 +321,7 @@ def activity_edit(request, pk):
             "form": form,
             "org": activity.org,
             "activity": activity,
+            "attachments": activity.attachments.defer("content"),
             "title": f"修改 · {activity.topic}",
             "submit": "保存",
         },
@@ -723,6 +745,22 @@ def logins(request):
 
 @login_required
 @require_GET
+def attachment_download(request, pk):
+    """One file of an activity, for whoever sees the activity (404 otherwise)."""
+    require_party_role(request.user)
+    item = get_visible_or_404(ActivityAttachment.objects.select_related("activity"), request.user, pk=pk)
+    response = FileResponse(
+        io.BytesIO(bytes(item.content)),
+        as_attachment=True,
+        filename=item.name,
+        content_type=item.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
 def rule_list(request):
     """The code tables: activity kinds and the versioned frequency requirements with their sources."""
     require_party_role(request.user)
@@ -735,5 +773,77 @@ def rule_list(request):
                 "kind__sort_order", "effective_from"
             ),
             "today": timezone.localdate(),
+            "can_edit": services.may_edit_code_tables(request.user),
+        },
+    )
+
+
+def require_code_table_admin(request) -> None:
+    require_party_role(request.user)
+    if not services.may_edit_code_tables(request.user):
+        raise PermissionDenied("只有最上级党组织的组织部管理员可以维护活动类型和频次要求。")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kind_create(request):
+    """Add a kind of activity to the code table."""
+    require_code_table_admin(request)
+    form = forms.KindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kind = run_service(request, form, lambda actor: services.add_kind(actor, **form.cleaned_data))
+        if kind is not None:
+            messages.success(request, f"已增加活动类型“{kind.name}”。")
+            return redirect("activities:rules")
+    return render(
+        request,
+        "activities/simple_form.html",
+        {
+            "form": form,
+            "title": "增加活动类型",
+            "submit": "保存",
+            "back": reverse("activities:rules"),
+            "help": "新类型可立即用于登记活动;要检查其频次,请再增加一条频次要求。",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_create(request):
+    """Add a new version of a frequency requirement, applying from its effective date."""
+    require_code_table_admin(request)
+    initial = {"effective_from": timezone.localdate()}
+    base = ComplianceRule.objects.select_related("kind").filter(pk=request.GET.get("from") or 0).first()
+    if base is not None:
+        initial.update(
+            kind=base.kind.code,
+            label=base.label,
+            frequency=base.frequency,
+            times=base.times,
+            applies_to=base.applies_to,
+            secretary_lecturer=base.secretary_lecturer,
+            source=base.source,
+        )
+    form = forms.RuleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        rule = run_service(
+            request, form, lambda actor: services.add_compliance_rule(actor, **form.cleaned_data)
+        )
+        if rule is not None:
+            day = rule.effective_from
+            messages.success(
+                request, f"已增加频次要求“{rule.label}”,自{day.year}年{day.month}月{day.day}日起适用。"
+            )
+            return redirect("activities:rules")
+    return render(
+        request,
+        "activities/simple_form.html",
+        {
+            "form": form,
+            "title": "增加频次要求(新版本)",
+            "submit": "保存",
+            "back": reverse("activities:rules"),
+            "help": "频次要求按生效日期分版本:已过去的期间仍按当时的版本判断。",
         },
     )

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from dangjian.accounts.roles import SYSTEM_ROLES, Role
+from dangjian.core import workbench
 from dangjian.core.access import scopes_for, system_roles_of
 from dangjian.core.rules import Level
 from dangjian.orgs import rules as org_rules
@@ -54,6 +55,7 @@ def home(request):
     if org is not None and context["has_party_role"]:
         context["figures"] = org_figures(user, org)
         context["reminders"] = org_building_reminders(user, org)
+        context["blocks"] = workbench.blocks_for(user, org)
         context["recent_events"] = (
             OrgEvent.objects.visible_to(user)
             .filter(org__path__startswith=org.path)

@@ -5,7 +5,7 @@ fetched through the caller's scope (404 outside it) before the body is read; wri
 recruitment/services.py, whose refusals answer 400 with the rule's message, key and source.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import Http404
@@ -20,7 +20,7 @@ from dangjian.members.api import PartyBearer
 from dangjian.members.models import Member
 from dangjian.orgs.models import Org
 from dangjian.recruitment import queries, rules, services
-from dangjian.recruitment.models import STAGES, CaseStatus, Recruitment, Step, Vote, VoteKind
+from dangjian.recruitment.models import STAGES, CaseStatus, Recruitment, RuleSetSwitch, Step, Vote, VoteKind
 
 router = Router(tags=["发展党员"], auth=PartyBearer())
 
@@ -87,10 +87,19 @@ class VoteOut(Schema):
     no: int
     abstain: int
     passed: bool
+    outcome: str = Field(description="通过 / 未通过")
+    failure_reason: str = Field(
+        description="未通过原因:quorum 到会未过半数、majority 赞成票未过半数;通过时为空"
+    )
+    failure_reason_label: str
 
     @staticmethod
     def resolve_step(vote: Vote) -> int:
-        return vote.step.number
+        return vote.step_number
+
+    @staticmethod
+    def resolve_failure_reason_label(vote: Vote) -> str:
+        return vote.get_failure_reason_display()
 
 
 class StepOut(Schema):
@@ -333,6 +342,48 @@ def record_step(request, case_id: int, payload: StepIn):
 # --- votes ----------------------------------------------------------------------------------------------
 
 
+class VoteRecordIn(Schema):
+    # Optional in the schema so an id out of scope answers 404 before the body is judged; required below.
+    should_attend: int | None = Field(None, ge=0, description="应到会有表决权的正式党员")
+    present: int | None = Field(None, ge=0)
+    yes: int | None = Field(None, ge=0)
+    no: int | None = Field(None, ge=0)
+    abstain: int | None = Field(None, ge=0)
+    number: int | None = Field(None, description="15 接收预备党员、23 预备党员转正(必填)")
+    occurred_on: date | None = Field(None, description="会议日期(必填)")
+    done_by: str = ""
+    document_number: str = ""
+    note: str = ""
+
+
+@router.post(
+    "/cases/{case_id}/votes",
+    response={201: VoteOut},
+    summary="登记支部党员大会表决:通过则完成第15或23步,未通过则记录表决及原因、步骤不推进",
+)
+def record_vote(request, case_id: int, payload: VoteRecordIn):
+    case = visible_case(request, case_id, CHANGE)
+    if payload.number is None:
+        raise ServiceError("请填写步骤(number):15 或 23。", field="number")
+    if payload.occurred_on is None:
+        raise ServiceError("请填写会议日期(occurred_on)。", field="occurred_on")
+    counts = (payload.should_attend, payload.present, payload.yes, payload.no, payload.abstain)
+    if any(n is None for n in counts):
+        raise ServiceError("请填写表决情况(应到、实到、赞成、反对、弃权人数)。", field="should_attend")
+    count = rules.VoteCount(*counts)
+    vote = services.record_vote(
+        api_actor(request),
+        case,
+        payload.number,
+        occurred_on=payload.occurred_on,
+        vote=count,
+        done_by=payload.done_by,
+        document_number=payload.document_number,
+        note=payload.note,
+    )
+    return Status(201, vote)
+
+
 class VoteFilters(Schema):
     within: int | None = None
     kind: VoteKind | None = None
@@ -350,6 +401,138 @@ def list_votes(request, filters: Query[VoteFilters], page: Query[PageParams]):
     if filters.year:
         votes = votes.filter(held_on__year=filters.year)
     return paginate(request, votes.order_by("-held_on", "-pk"), page)
+
+
+# --- rule sets ------------------------------------------------------------------------------------------
+
+
+class SwitchOut(Schema):
+    key: str
+    active: bool
+    effective_from: date | None
+    note: str
+    switched_at: datetime
+
+
+class RuleSetOut(Schema):
+    key: str
+    label: str
+    active: bool = Field(description="当前是否启用")
+    effective_from: date | None = Field(description="启用时的生效日期")
+    active_by_default: bool
+    can_switch: bool = Field(description="2014年细则始终启用,不能切换")
+    switches: list[SwitchOut] = Field(description="启用、停用记录(最近的在前)")
+
+
+class RuleSetListOut(Schema):
+    can_switch: bool = Field(description="调用者能否启用或停用规则集(最上级党组织的组织部管理员)")
+    sets: list[RuleSetOut]
+
+
+class SwitchIn(Schema):
+    active: bool = True
+    effective_from: date | None = Field(None, description="启用时必填:自该日起的步骤适用此规则集")
+    note: str = ""
+
+
+def rule_sets_out(user) -> dict:
+    switches = services.current_switches()
+    history: dict[str, list] = {}
+    for row in RuleSetSwitch.objects.order_by("-switched_at", "-pk"):
+        history.setdefault(row.key, []).append(row)
+    sets = []
+    for key, rule_set in rules.RULE_SETS.items():
+        switch = switches.get(key)
+        sets.append(
+            {
+                "key": key,
+                "label": rule_set.label,
+                "active": rule_set.active_by_default if switch is None else switch.active,
+                "effective_from": rule_set.effective_from if switch is None else switch.effective_from,
+                "active_by_default": rule_set.active_by_default,
+                "can_switch": key != rules.RULES_2014,
+                "switches": history.get(key, []),
+            }
+        )
+    return {"can_switch": services.can_switch_rule_sets(user), "sets": sets}
+
+
+@router.get("/rule-sets", response=RuleSetListOut, summary="规则集及其启用记录")
+def list_rule_sets(request):
+    return rule_sets_out(request.user)
+
+
+@router.post(
+    "/rule-sets/{key}/switch",
+    response={201: RuleSetListOut},
+    summary="启用(自某日起)或停用规则集(限最上级党组织的组织部管理员)",
+)
+def switch_rule_set(request, key: str, payload: SwitchIn):
+    services.switch_rule_set(
+        api_actor(request),
+        key,
+        active=payload.active,
+        effective_from=payload.effective_from,
+        note=payload.note,
+    )
+    return Status(201, rule_sets_out(request.user))
+
+
+# --- archive audit --------------------------------------------------------------------------------------
+
+
+class AuditFindingOut(FindingOut):
+    step: int | None = Field(description="所涉步骤;缺少纪实记录时为空")
+
+
+class AuditPersonOut(Schema):
+    member_id: int
+    member_name: str
+    org_id: int
+    org_name: str
+    admitted_on: date
+    case_id: int | None
+    findings: list[AuditFindingOut]
+
+
+class AuditOut(Schema):
+    year: int
+    org_id: int
+    total: int = Field(description="当年接收的预备党员人数")
+    with_findings: int
+    people: list[AuditPersonOut]
+
+
+class AuditFilters(Schema):
+    year: int | None = Field(None, ge=2000, le=2100, description="接收年度,默认今年")
+    org: int | None = Field(None, description="党组织编号:该组织及其下级;默认本人可见的最上级组织")
+    only_findings: bool = Field(False, description="只列有问题的人员")
+
+
+@router.get("/audit", response=AuditOut, summary="年度发展党员档案审核:当年接收的每个人及其检查结果")
+def archive_audit(request, filters: Query[AuditFilters]):
+    within = within_of(request, filters.org)
+    year = filters.year or timezone.localdate().year
+    rows = queries.archive_audit(request.user, within, year)
+    shown = [r for r in rows if r.findings] if filters.only_findings else rows
+    return {
+        "year": year,
+        "org_id": within.pk,
+        "total": len(rows),
+        "with_findings": sum(1 for r in rows if r.findings),
+        "people": [
+            {
+                "member_id": r.member.pk,
+                "member_name": r.member.name,
+                "org_id": r.member.org_id,
+                "org_name": r.member.org.name,
+                "admitted_on": r.admitted_on,
+                "case_id": r.case.pk if r.case else None,
+                "findings": [{**finding_out(f), "step": number or None} for number, f in r.findings],
+            }
+            for r in shown
+        ],
+    }
 
 
 # --- plans ----------------------------------------------------------------------------------------------

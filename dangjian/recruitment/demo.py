@@ -263,6 +263,7 @@ class DemoCases:
                             "no": 0,
                             "abstain": 0,
                             "passed": present * 2 > should,
+                            "failure_reason": "" if present * 2 > should else "quorum",
                         }
                     )
             kinds = {Category.ACTIVIST: (3,), Category.CANDIDATE: (3, 7)}.get(member.category, ())

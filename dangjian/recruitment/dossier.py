@@ -20,7 +20,10 @@ def build(case: Recruitment, review: list) -> bytes:
     """The dossier as .docx bytes. Protected personal data appears masked, as on screen."""
     member = case.member
     steps = {s.number: s for s in case.steps.all()}
-    votes = {v.step_id: v for v in case.votes.all()}
+    votes = {v.step_id: v for v in case.votes.filter(step__isnull=False)}
+    failed: dict[int, list] = {}
+    for v in case.votes.filter(step__isnull=True).order_by("held_on", "pk"):
+        failed.setdefault(v.step_number, []).append(v)
     people: dict[int, list[str]] = {}
     for s in case.sponsorships.select_related("person"):
         people.setdefault(s.step_id, []).append(s.person.name)
@@ -82,6 +85,16 @@ def build(case: Recruitment, review: list) -> bytes:
                 notes.append(f"附件:{step.attachment_name}")
             cells[4].text = ";".join(notes)
             cells[5].text = "\n".join(findings.get(number, [])) or "无"
+        for number in numbers:
+            for vote in failed.get(number, []):
+                cells = table.add_row().cells
+                cells[0].text = f"{number}. 支部党员大会表决(未通过)"
+                cells[1].text = _day(vote.held_on)
+                cells[4].text = (
+                    f"应到{vote.should_attend}人,实到{vote.present}人,赞成{vote.yes}票、反对{vote.no}票、"
+                    f"弃权{vote.abstain}票,未通过:{vote.get_failure_reason_display()}"
+                )
+                cells[5].text = "无"
     assessments = list(case.assessments.all())
     if assessments:
         document.add_heading("入党积极分子考察记录", level=2)

@@ -6,8 +6,10 @@ most step 6. The row goes through ``services.open_case`` and ``services.record_s
 same checks as the pages (age, order, dates, mentors, temporary branches) and the same member events
 (确定为入党积极分子 changes the category), each with its audit entry.
 
-A committed batch cannot be undone: its steps wrote dated member events; a wrong case is ended with
-“终止发展” instead, which keeps the record.
+A committed batch can be undone while nothing was recorded on its cases after the import (no later step,
+assessment, vote or member event): ``take_back`` calls ``services.take_back_imported_cases``, which
+removes the cases, their steps and mentors and the member events the steps wrote, and puts each person
+back as an applicant. Otherwise it is refused with the reasons; a wrong case is then ended with “终止发展”.
 """
 
 import re
@@ -118,11 +120,8 @@ class RecruitmentImporter(Importer):
         by_id = Recruitment.objects.in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
 
-    def undo_blockers(self, objs: list) -> list[str]:
-        return ["发展党员导入已登记了有日期的步骤和党员事项,不能撤销;个别有误的请在纪实页“终止发展”"]
-
-    def remove(self, actor: Actor, obj) -> None:
-        raise ServiceError("发展党员导入批次不能撤销。")
+    def take_back(self, actor: Actor, ids: list[int], batch) -> None:
+        services.take_back_imported_cases(actor, ids, batch)
 
     def template_notes(self) -> list[str]:
         return [
@@ -131,4 +130,5 @@ class RecruitmentImporter(Importer):
             "申请时须年满18周岁;收到申请1个月内未谈话的会标出警示。",
             "填写“确定入党积极分子日期”后,人员类别自动变为入党积极分子,并记入党员事项。",
             "临时党支部不能发展党员。",
+            "导入后尚未在这些纪实上登记任何内容时,可以撤销整批导入(人员恢复为入党申请人)。",
         ]

@@ -86,6 +86,8 @@ class Recruitment(models.Model):
     last_step_on = models.DateField("最近步骤日期", null=True, blank=True)
     ended_on = models.DateField("终止日期", null=True, blank=True)
     end_reason = models.CharField("终止原因", max_length=200, blank=True)
+    # The member's 申请入党日期 before step 1 of this case set it: an import undo puts it back.
+    applied_on_before = models.DateField("原申请入党日期", null=True, blank=True)
     # Count of warn findings recorded on the steps: lists flag the case without reading every step.
     warning_count = models.PositiveSmallIntegerField("警示数", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -154,12 +156,22 @@ class VoteKind(models.TextChoices):
     CONVERSION = "conversion", "预备党员转正"
 
 
+class VoteFailure(models.TextChoices):
+    QUORUM = "quorum", "到会人数未超过应到会有表决权党员的半数"
+    MAJORITY = "majority", "赞成票未超过应到会有表决权党员的半数"
+
+
 class Vote(models.Model):
     """The branch general meeting's resolution on one person (candidates are voted one by one):
-    those who should attend (voting full members), present, yes, no, abstain, and whether it passed."""
+    those who should attend (voting full members), present, yes, no, abstain, and whether it passed.
+
+    A resolution that passed belongs to its step (15 or 23). A meeting that voted and did not pass is a
+    fact too: it is kept without a step (``failure_reason`` says which rule it failed) and the case stays
+    where it was, so a later meeting may vote again.
+    """
 
     recruitment = models.ForeignKey(Recruitment, on_delete=models.PROTECT, related_name="votes")
-    step = models.OneToOneField(Step, on_delete=models.PROTECT, related_name="vote")
+    step = models.OneToOneField(Step, on_delete=models.PROTECT, related_name="vote", null=True, blank=True)
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("表决事项", max_length=20, choices=VoteKind.choices)
     held_on = models.DateField("会议日期")
@@ -169,6 +181,12 @@ class Vote(models.Model):
     no = models.PositiveIntegerField("反对")
     abstain = models.PositiveIntegerField("弃权")
     passed = models.BooleanField("通过")
+    failure_reason = models.CharField("未通过原因", max_length=20, choices=VoteFailure.choices, blank=True)
+    note = models.TextField("备注", blank=True)
+    recorded_at = models.DateTimeField("登记时间", default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -178,6 +196,14 @@ class Vote(models.Model):
 
     def __str__(self):
         return f"{self.recruitment.member.name} {self.get_kind_display()} {self.held_on}"
+
+    @property
+    def outcome(self) -> str:
+        return "通过" if self.passed else "未通过"
+
+    @property
+    def step_number(self) -> int:
+        return 15 if self.kind == VoteKind.ADMISSION else 23
 
 
 class Role(models.TextChoices):

@@ -51,7 +51,7 @@ def review(case: Recruitment) -> list[tuple[int, Finding]]:
     rule sets stored on it. Steps that went through the services show only their warnings; records that
     came from elsewhere (old files, imports) show every rule they break."""
     steps = list(case.steps.order_by("number"))
-    votes = {v.step_id: v for v in Vote.objects.filter(recruitment=case)}
+    votes = {v.step_id: v for v in Vote.objects.filter(recruitment=case, step__isnull=False)}
     people = defaultdict(list)
     for s in Sponsorship.objects.filter(recruitment=case).select_related("person"):
         people[s.step_id].append(s.person)
@@ -270,7 +270,10 @@ def archive_audit(user, within: Org, year: int) -> list[AuditRow]:
     steps = defaultdict(list)
     for step in Step.objects.filter(recruitment__member_id__in=list(members)).order_by("number"):
         steps[step.recruitment_id].append(step)
-    votes = {v.step_id: v for v in Vote.objects.filter(recruitment__member_id__in=list(members))}
+    votes = {
+        v.step_id: v
+        for v in Vote.objects.filter(recruitment__member_id__in=list(members), step__isnull=False)
+    }
     people = defaultdict(list)
     for s in Sponsorship.objects.filter(recruitment__member_id__in=list(members)).select_related("person"):
         people[s.step_id].append(s.person)

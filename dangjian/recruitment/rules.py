@@ -253,10 +253,12 @@ def order_findings(facts: CaseFacts, number: int, on: date) -> list[Finding]:
     return []
 
 
-def vote_findings(vote: VoteCount | None) -> list[Finding]:
-    """Quorum: present > half of those who should attend; pass: yes > half of those who should attend."""
+def vote_form_findings(vote: VoteCount | None) -> list[Finding]:
+    """What makes the counts themselves impossible (not a vote that was held and failed)."""
     if vote is None:
         return [finding("recruitment.vote_quorum", "请填写表决情况(应到、实到、赞成、反对、弃权人数)。")]
+    if min(vote.should_attend, vote.present, vote.yes, vote.no, vote.abstain) < 0:
+        return [finding("recruitment.vote_quorum", "表决人数不能为负数。")]
     if vote.should_attend <= 0:
         return [finding("recruitment.vote_quorum", "应到会有表决权的正式党员人数须大于0。")]
     if vote.present > vote.should_attend:
@@ -268,6 +270,29 @@ def vote_findings(vote: VoteCount | None) -> list[Finding]:
                 f"赞成、反对、弃权共{vote.yes + vote.no + vote.abstain}票,多于实到{vote.present}人。",
             )
         ]
+    return []
+
+
+# Why a well-formed vote did not pass: the first rule it failed (细则第二十条).
+VOTE_QUORUM = "quorum"
+VOTE_MAJORITY = "majority"
+
+
+def vote_failure(vote: VoteCount) -> str:
+    """``""`` when the resolution passes; else ``VOTE_QUORUM`` (present not more than half of those who
+    should attend) or ``VOTE_MAJORITY`` (yes not more than half of those who should attend)."""
+    if vote.present * 2 <= vote.should_attend:
+        return VOTE_QUORUM
+    if vote.yes * 2 <= vote.should_attend:
+        return VOTE_MAJORITY
+    return ""
+
+
+def vote_findings(vote: VoteCount | None) -> list[Finding]:
+    """Quorum: present > half of those who should attend; pass: yes > half of those who should attend."""
+    form = vote_form_findings(vote)
+    if form:
+        return form
     findings = []
     if vote.present * 2 <= vote.should_attend:
         findings.append(

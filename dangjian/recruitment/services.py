@@ -34,6 +34,7 @@ from dangjian.recruitment.models import (
     Step,
     StepKind,
     Vote,
+    VoteFailure,
     VoteKind,
 )
 from dangjian.recruitment.models import (
@@ -246,7 +247,7 @@ def open_case(
     raise_blocking(
         rules.step_findings(rules.CaseFacts(member.birth_date), 1, applied_on, {}, sets, today=today())
     )
-    case = Recruitment.objects.create(member=member, org=member.org)
+    case = Recruitment.objects.create(member=member, org=member.org, applied_on_before=member.applied_on)
     audit.record(actor, "recruitment.open", case, org=member.org, after=case_state(case))
     if member.applied_on != applied_on:
         member_services.update_member(actor, member, applied_on=applied_on)
@@ -373,7 +374,9 @@ def record_step(
             yes=vote.yes,
             no=vote.no,
             abstain=vote.abstain,
-            passed=rules.vote_passes(vote),
+            passed=True,
+            note=step.note,
+            recorded_by=actor.user,
         )
     apply_member_event(actor, member, number, occurred_on, step.document_number, facts)
     before = case_state(case)
@@ -401,6 +404,100 @@ def record_step(
     )
     step.warnings = warnings
     return step
+
+
+VOTE_RULES = ("recruitment.vote_quorum", "recruitment.vote_majority")
+
+
+def vote_state(vote: Vote) -> dict:
+    return {
+        "recruitment_id": vote.recruitment_id,
+        "kind": vote.kind,
+        "held_on": vote.held_on,
+        "should_attend": vote.should_attend,
+        "present": vote.present,
+        "yes": vote.yes,
+        "no": vote.no,
+        "abstain": vote.abstain,
+        "passed": vote.passed,
+        "failure_reason": vote.failure_reason,
+        "step_id": vote.step_id,
+    }
+
+
+@transaction.atomic
+def record_vote(
+    actor: Actor,
+    case: Recruitment,
+    number: int,
+    *,
+    occurred_on: date,
+    vote: rules.VoteCount | None,
+    done_by: str = "",
+    document_number: str = "",
+    note: str = "",
+    attachment: Attachment | None = None,
+) -> Vote:
+    """The branch general meeting voted on the person (step 15 admission, step 23 conversion).
+
+    A resolution that passes records the step (``record_step``, with all its checks). One that fails the
+    quorum or the majority rule of 细则第二十条 is stored as a failed vote with its reason, shown on the
+    case's timeline, and the case does not advance: a later meeting may vote again. Every other check of
+    the step (order, dates, probation length …) still refuses the vote.
+    """
+    if number not in VOTE_STEPS:
+        raise ServiceError("只有第15步和第23步(支部党员大会讨论)进行表决。", field="number")
+    raise_blocking(rules.vote_form_findings(vote), "vote")
+    failure = rules.vote_failure(vote)
+    if not failure:
+        step = record_step(
+            actor,
+            case,
+            number,
+            occurred_on=occurred_on,
+            done_by=done_by,
+            document_number=document_number,
+            note=note,
+            attachment=attachment,
+            vote=vote,
+        )
+        result = step.vote
+        result.warnings = step.warnings
+        return result
+    case = Recruitment.objects.select_for_update().select_related("org", "member").get(pk=case.pk)
+    require_recruiting_org(actor, case.org)
+    if case.status != CaseStatus.OPEN:
+        raise ServiceError(f"该发展党员纪实{case.get_status_display()},不能再登记表决。", field="number")
+    if occurred_on is None:
+        raise ServiceError("请填写会议日期。", field="occurred_on")
+    facts = facts_for(case)
+    sets = rules.sets_in_force(occurred_on, current_switches())
+    findings = rules.step_findings(facts, number, occurred_on, {}, sets, vote, today())
+    raise_blocking([f for f in findings if f.rule_id not in VOTE_RULES])
+    earlier = case.votes.filter(kind=VOTE_STEPS[number], held_on__gt=occurred_on).order_by("held_on").first()
+    if earlier is not None:
+        raise ServiceError(
+            f"已登记{rules.cn(earlier.held_on)}的表决,不能再登记更早日期的表决。", field="occurred_on"
+        )
+    result = Vote.objects.create(
+        recruitment=case,
+        step=None,
+        org=case.org,
+        kind=VOTE_STEPS[number],
+        held_on=occurred_on,
+        should_attend=vote.should_attend,
+        present=vote.present,
+        yes=vote.yes,
+        no=vote.no,
+        abstain=vote.abstain,
+        passed=False,
+        failure_reason=VoteFailure(failure),
+        note=(note or "").strip(),
+        recorded_by=actor.user,
+    )
+    audit.record(actor, "recruitment.vote_failed", result, org=case.org, after=vote_state(result))
+    result.warnings = [f for f in findings if f.rule_id in VOTE_RULES]
+    return result
 
 
 def apply_member_event(
@@ -508,6 +605,73 @@ def end_case(actor: Actor, case: Recruitment, *, ended_on: date, reason: str) ->
     case.save(update_fields=["status", "ended_on", "end_reason", "updated_at"])
     audit.record(actor, "recruitment.end", case, org=case.org, before=before, after=case_state(case))
     return case
+
+
+# --- taking back an import -----------------------------------------------------------------------------
+
+
+def import_undo_blockers(cases: list[Recruitment], since) -> list[str]:
+    """Why imported cases cannot be taken back: anything recorded on them (or on their person) after the
+    import committed at ``since`` — a step, an assessment, a vote, a member event — or a case no longer
+    open. Chinese reasons, one per person (at most five named)."""
+    reasons = []
+    for case in cases:
+        name = case.member.name
+        if case.status != CaseStatus.OPEN:
+            reasons.append(f"“{name}”的纪实{case.get_status_display()}")
+        elif case.steps.filter(recorded_at__gt=since).exists():
+            reasons.append(f"“{name}”导入后又登记了步骤")
+        elif case.assessments.exists():
+            reasons.append(f"“{name}”导入后已有积极分子考察记录")
+        elif case.votes.exists():
+            reasons.append(f"“{name}”导入后已有支部党员大会表决")
+        elif MemberEvent.objects.filter(member_id=case.member_id, recorded_at__gt=since).exists():
+            reasons.append(f"“{name}”导入后已登记党员事项")
+    if len(reasons) > 5:
+        reasons = [*reasons[:5], f"等共{len(reasons)}人"]
+    return reasons
+
+
+@transaction.atomic
+def take_back_imported_cases(actor: Actor, ids: list[int], batch) -> None:
+    """Undo a recruitment import batch (``batch`` committed at ``batch.finished_at``): remove the cases
+    it created with their steps and mentors, remove the member events those steps wrote (确定为入党积极分子)
+    and put the person back as an applicant with their former 申请入党日期. All or nothing, refused with
+    the reasons while anything was recorded on a case after the import. One audit entry per case."""
+    since = batch.finished_at or batch.created_at
+    cases = list(
+        Recruitment.objects.select_for_update()
+        .select_related("org", "member")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    for case in cases:
+        require_recruiting_org(actor, case.org)
+    reasons = import_undo_blockers(cases, since)
+    if reasons:
+        raise ConflictError(f"不能撤销本批导入:{';'.join(reasons)}。个别有误的纪实请在纪实页“终止发展”。")
+    for case in cases:
+        member = Member.objects.select_for_update().get(pk=case.member_id)
+        before = {**case_state(case), "member": member_services.member_state(member)}
+        steps = list(case.steps.values_list("number", flat=True))
+        events = MemberEvent.objects.filter(member=member, details__has_key="recruitment_step")
+        event_ids = list(events.values_list("pk", flat=True))
+        Sponsorship.objects.filter(recruitment=case).delete()
+        Step.objects.filter(recruitment=case).delete()
+        MemberEvent.objects.filter(pk__in=event_ids).delete()
+        member.category = Category.APPLICANT
+        member.applied_on = case.applied_on_before
+        member.save(update_fields=["category", "applied_on", "updated_at"])
+        audit.record(
+            actor,
+            "recruitment.import_undo",
+            case,
+            org=case.org,
+            before={**before, "steps": steps, "member_event_ids": event_ids, "batch_id": batch.pk},
+            after={"member": member_services.member_state(member)},
+            sensitive=member_services.SENSITIVE,
+        )
+        case.delete()
 
 
 # --- annual plans ---------------------------------------------------------------------------------------

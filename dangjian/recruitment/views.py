@@ -116,7 +116,10 @@ def todo_list(request):
 
 def timeline(case: Recruitment, review: list) -> list[dict]:
     steps = {s.number: s for s in case.steps.all()}
-    votes = {v.step_id: v for v in case.votes.all()}
+    votes = {v.step_id: v for v in case.votes.filter(step__isnull=False)}
+    failed: dict[int, list] = {}
+    for v in case.votes.filter(passed=False, step__isnull=True).order_by("held_on", "pk"):
+        failed.setdefault(v.step_number, []).append(v)
     people: dict[int, list] = {}
     for s in case.sponsorships.select_related("person"):
         people.setdefault(s.step_id, []).append(s)
@@ -134,6 +137,7 @@ def timeline(case: Recruitment, review: list) -> list[dict]:
                     "label": StepKind(number).label,
                     "step": step,
                     "vote": votes.get(step.pk) if step else None,
+                    "failed_votes": failed.get(number, []),
                     "people": people.get(step.pk, []) if step else [],
                     "findings": by_step.get(number, []),
                 }
@@ -224,7 +228,36 @@ def step_create(request, pk):
     form = forms.StepForm(
         request.POST or None, request.FILES or None, number=number, org=case.org, member=case.member
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and number in services.VOTE_STEPS:
+        data = form.cleaned_data
+        vote = run(
+            request,
+            form,
+            lambda actor: services.record_vote(
+                actor,
+                case,
+                number,
+                occurred_on=data["occurred_on"],
+                done_by=data["done_by"],
+                document_number=data["document_number"],
+                note=data["note"],
+                attachment=attachment_of(data.get("attachment")),
+                vote=form.vote(),
+            ),
+        )
+        if vote is not None:
+            for warning in vote.warnings:
+                level = messages.error if warning.rule_id in services.VOTE_RULES else messages.warning
+                level(request, f"{warning.message}(依据:{warning.source})")
+            if vote.passed:
+                messages.success(request, f"已登记第{number}步“{StepKind(number).label}”,表决通过。")
+            else:
+                messages.info(
+                    request,
+                    f"表决未通过({vote.get_failure_reason_display()}),已记入纪实;本步骤未完成,可再次召开会议表决。",
+                )
+            return redirect("recruitment:detail", pk=case.pk)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         step = run(
             request,

@@ -110,6 +110,7 @@ def hidden_activity_records(tree, actor) -> set[int]:
         topic="甲村党支部党员大会",
         partners=[town],
         agenda=[{"title": "甲村党支部第一议题", "first_topic": True}],
+        attachments=[activity_services.Attachment("甲村党支部会议记录.pdf", "application/pdf", b"%PDF")],
     )
     plan = activity_services.record_activity(
         actor,
@@ -137,6 +138,7 @@ def hidden_activity_records(tree, actor) -> set[int]:
         training.pk,
         unlock.pk,
         *meeting.attendance.values_list("pk", flat=True),
+        *meeting.attachments.values_list("pk", flat=True),
         *training.trainees.values_list("pk", flat=True),
     }
 
@@ -234,11 +236,12 @@ def hidden_org_module_records(tree, actor) -> set[int]:
 
 def hidden_recruitment_records(tree, actor) -> set[int]:
     """A development case of 甲村党支部 taken to the admission vote (steps, mentors, sponsors, an assessment,
-    the vote) with an attachment, and 甲镇党委's annual plan."""
+    a failed vote and the vote that passed) with an attachment, and 甲镇党委's annual plan."""
     from datetime import date
 
     from dangjian.members import services as member_services
     from dangjian.members.tests.conftest import id_number
+    from dangjian.recruitment import rules
     from dangjian.recruitment import services as recruitment_services
     from dangjian.recruitment.tests.conftest import GOOD_DATES, step_kwargs
 
@@ -272,6 +275,16 @@ def hidden_recruitment_records(tree, actor) -> set[int]:
         ),
     )
     for number in range(2, 16):
+        if number == 15:
+            # A meeting whose vote failed (kept without a step), before the one that passed.
+            recruitment_services.record_vote(
+                actor,
+                case,
+                15,
+                occurred_on=GOOD_DATES[14],
+                vote=rules.VoteCount(10, 5, 5, 0, 0),
+                note="甲村党支部未通过的表决",
+            )
         recruitment_services.record_step(
             actor, case, number, **step_kwargs(number, GOOD_DATES[number], sponsors)
         )

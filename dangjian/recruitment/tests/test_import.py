@@ -1,13 +1,19 @@
 """Importing people already on the path: the same checks as the pages, row by row; the category follows."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from dangjian.core import importing
+from dangjian.core.errors import ConflictError
+from dangjian.core.models import AuditEntry
+from dangjian.members.models import MemberEvent
 from dangjian.members.protected import reveal
+from dangjian.recruitment import services
 from dangjian.recruitment.importers import RecruitmentImporter
-from dangjian.recruitment.models import Recruitment
+from dangjian.recruitment.models import Recruitment, Sponsorship, Step
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +49,78 @@ def test_import_checks_every_row_and_commits_the_valid_ones(
     good.refresh_from_db()
     assert case.last_step == 6 and good.category == "activist"
     assert case.sponsorships.get().person.name == "介绍人甲"
+
+
+def import_two(people, county_admin, actor_for):
+    first = people(category="applicant", name="周撤销", applied_on=date(2023, 1, 1))
+    second = people(category="applicant", name="吴撤销", applied_on=date(2023, 1, 5))
+    content = csv(
+        f"周撤销,{reveal(first, 'id_number')},2023-01-05,2023-01-20,2023-03-10,2023-03-15,2023-03-20,,介绍人甲",
+        f"吴撤销,{reveal(second, 'id_number')},2023-01-05,2023-01-20,,,,,",
+    )
+    actor = actor_for(county_admin, "import")
+    batch = importing.commit(actor, importing.preview(RecruitmentImporter(), actor, "发展党员.csv", content))
+    return batch, first, second
+
+
+def later():
+    return time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+
+
+def test_an_import_is_undone_while_nothing_was_recorded_after_it(
+    tree, people, sponsors, county_admin, actor_for, frozen_today
+):
+    batch, first, second = import_two(people, county_admin, actor_for)
+    first.refresh_from_db()
+    assert first.category == "activist" and first.applied_on == date(2023, 1, 5)
+    assert MemberEvent.objects.filter(member=first, kind="activist_confirmed").exists()
+    with later():
+        importing.undo(actor_for(county_admin), batch)
+    batch.refresh_from_db()
+    assert batch.status == "undone"
+    assert not Recruitment.objects.exists() and not Step.objects.exists() and not Sponsorship.objects.exists()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.category == "applicant" and first.applied_on == date(2023, 1, 1)  # the former date is back
+    assert second.category == "applicant" and second.applied_on == date(2023, 1, 5)
+    assert not MemberEvent.objects.filter(member=first, kind="activist_confirmed").exists()
+    entries = AuditEntry.objects.filter(action="recruitment.import_undo")
+    assert entries.count() == 2 and all(e.before["batch_id"] == batch.pk for e in entries)
+
+
+def test_an_import_with_a_later_record_is_not_undone(
+    tree, people, sponsors, county_admin, actor_for, frozen_today
+):
+    batch, first, second = import_two(people, county_admin, actor_for)
+    case = Recruitment.objects.get(member=first)
+    with later():
+        services.add_assessment(
+            actor_for(county_admin), case, assessed_on=date(2023, 9, 1), conclusion="表现好"
+        )
+        with pytest.raises(ConflictError, match="“周撤销”导入后已有积极分子考察记录"):
+            importing.undo(actor_for(county_admin), batch)
+    first.refresh_from_db()
+    assert first.category == "activist" and Recruitment.objects.count() == 2
+    batch.refresh_from_db()
+    assert batch.status == "committed"
+
+
+def test_a_step_recorded_after_the_import_blocks_the_undo(
+    tree, people, sponsors, county_admin, actor_for, frozen_today
+):
+    batch, first, second = import_two(people, county_admin, actor_for)
+    case = Recruitment.objects.get(member=second)
+    with later():
+        services.record_step(actor_for(county_admin), case, 3, occurred_on=date(2023, 3, 10))
+        with pytest.raises(ConflictError, match="“吴撤销”导入后又登记了步骤"):
+            importing.undo(actor_for(county_admin), batch)
+    assert Step.objects.filter(recruitment=case).count() == 3
+
+
+def test_an_ended_case_blocks_the_undo(tree, people, sponsors, county_admin, actor_for, frozen_today):
+    batch, first, second = import_two(people, county_admin, actor_for)
+    case = Recruitment.objects.get(member=second)
+    with later():
+        services.end_case(actor_for(county_admin), case, ended_on=date(2026, 3, 1), reason="本人撤回申请")
+        with pytest.raises(ConflictError, match="已终止"):
+            importing.undo(actor_for(county_admin), batch)

@@ -46,13 +46,29 @@ def test_a_refused_step_shows_the_missing_date(login, secretary, walk, frozen_to
     assert "最早于2024年3月10日确定为发展对象" in body and "第十三条" in body
 
 
-def test_the_vote_form_refuses_a_failing_resolution(login, secretary, walk, frozen_today):
+def test_the_vote_form_stores_a_failing_resolution_on_the_timeline(login, secretary, walk, frozen_today):
     case = walk(14)
     response = login(secretary).post(
         f"/recruitment/{case.pk}/step/",
         {"occurred_on": "2024-05-10", "should_attend": 10, "present": 6, "yes": 5, "no": 1, "abstain": 0},
+        follow=True,
     )
-    assert "赞成5票,未超过应到会有表决权党员10人的半数" in response.content.decode()
+    body = response.content.decode()
+    assert "赞成5票,未超过应到会有表决权党员10人的半数" in body
+    assert "表决未通过(赞成票未超过应到会有表决权党员的半数)" in body
+    assert "failed-vote" in body and "2024年5月10日" in body
+    case.refresh_from_db()
+    assert case.last_step == 14
+
+
+def test_the_vote_form_still_refuses_impossible_counts(login, secretary, walk, frozen_today):
+    case = walk(14)
+    response = login(secretary).post(
+        f"/recruitment/{case.pk}/step/",
+        {"occurred_on": "2024-05-10", "should_attend": 5, "present": 6, "yes": 5, "no": 1, "abstain": 0},
+    )
+    assert response.status_code == 200
+    assert "实到6人,多于应到5人" in response.content.decode()
 
 
 def test_the_sponsor_form_lists_full_members(login, secretary, walk, sponsors, frozen_today):
