@@ -70,6 +70,14 @@ def main() -> None:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE members_member CASCADE")
+        # Unique constraints (e.g. one record per ID number) own their index: drop and re-add them.
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'members_member'::regclass AND contype = 'u'"
+        )
+        constraints = cursor.fetchall()
+        for name, _ in constraints:
+            cursor.execute(f'ALTER TABLE members_member DROP CONSTRAINT "{name}"')
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'members_member' "
             "AND indexname NOT LIKE '%%pkey' AND indexname NOT LIKE '%%_key'"
@@ -95,6 +103,8 @@ def main() -> None:
         loaded = time.perf_counter()
         for _, definition in indexes:
             cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(f'ALTER TABLE members_member ADD CONSTRAINT "{name}" {definition}')
         cursor.execute("DROP TABLE bench_branches")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE members_member")

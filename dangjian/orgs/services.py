@@ -66,15 +66,20 @@ TEMPORARY_FIELDS = ("temporary_purpose", "temporary_until")
 #
 #   register_merge_hook(fn)      fn(actor, absorbed_org, surviving_org, occurred_on) moves the members
 #                                (and anything else of theirs) inside the merge's transaction;
-#   register_dissolve_check(fn)  fn(org) answers a Chinese reason ("还有12名党员…") or None.
+#   register_dissolve_check(fn)  fn(org) answers a Chinese reason ("还有12名党员…") or None;
+#   register_move_hook(fn)       fn(actor, moved_org, old_path) runs inside the transaction of every move
+#                                of an org with its subtree (调整隶属关系, and the children moved by a merge),
+#                                after the paths changed (reports moves its subtree roll-ups).
 #
 # Plain lists of functions, called explicitly by the services below: no signals, so a merge from the
 # API, an import or a command runs them all the same way.
 
 MergeHook = Callable[[Actor, Org, Org, date], None]
 DissolveCheck = Callable[[Org], str | None]
+MoveHook = Callable[[Actor, Org, str], None]
 _merge_hooks: list[MergeHook] = []
 _dissolve_checks: list[DissolveCheck] = []
+_move_hooks: list[MoveHook] = []
 
 
 def register_merge_hook(hook: MergeHook) -> MergeHook:
@@ -89,9 +94,21 @@ def register_dissolve_check(check: DissolveCheck) -> DissolveCheck:
     return check
 
 
+def register_move_hook(hook: MoveHook) -> MoveHook:
+    if hook not in _move_hooks:
+        _move_hooks.append(hook)
+    return hook
+
+
+def moved(actor: Actor, org: Org, old_path: str) -> None:
+    """Tell the move hooks that ``org`` (re-read, with its new path) and its subtree left ``old_path``."""
+    for hook in _move_hooks:
+        hook(actor, org, old_path)
+
+
 def unregister_hook(hook) -> None:
-    """For tests: take a registered merge hook or dissolve check away again."""
-    for registry in (_merge_hooks, _dissolve_checks):
+    """For tests: take a registered merge hook, move hook or dissolve check away again."""
+    for registry in (_merge_hooks, _dissolve_checks, _move_hooks):
         if hook in registry:
             registry.remove(hook)
 
@@ -387,8 +404,10 @@ def move_org(
     occurred_on = clean_date(occurred_on, "occurred_on", "发生日期") or today()
     old_parent = org.get_parent()
     before = org_state(org)
+    old_path = org.path
     org.move(new_parent, pos="last-child")
     org = Org.objects.get(pk=org.pk)
+    moved(actor, org, old_path)
     _event(
         actor,
         org,
@@ -568,8 +587,10 @@ def move_child_for_merge(
     actor: Actor, child: Org, old_parent: Org, new_parent: Org, occurred_on: date, document_number: str
 ) -> None:
     before = org_state(child)
+    old_path = child.path
     child.move(Org.objects.get(pk=new_parent.pk), pos="last-child")
     child = Org.objects.get(pk=child.pk)
+    moved(actor, child, old_path)
     _event(
         actor,
         child,

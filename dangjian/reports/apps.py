@@ -8,7 +8,10 @@ class ReportsConfig(AppConfig):
     def ready(self):
         # Members cannot import reports: the member services tell the roll-ups which orgs changed.
         from dangjian.members import services as member_services
+        from dangjian.orgs import services as org_services
         from dangjian.reports import registry, rollups
 
         member_services.register_change_hook(rollups.on_members_changed)
+        # Orgs cannot import reports either: a moved subtree's totals follow it to its new ancestors.
+        org_services.register_move_hook(rollups.on_org_moved)
         registry.accelerators["members"] = rollups

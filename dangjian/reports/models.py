@@ -1,9 +1,10 @@
 """Per-org roll-ups of the member statistics: a cache the member services keep current, never a source.
 
 Live aggregates over 10,000,000 members take seconds at the root of a province (bench/README.md,
-``## Statistics``); these rows hold, for each org and year, the counts of the members kept DIRECTLY at
-the org for every member indicator of the year-end tables, so a subtree's figure is a sum over the
-subtree's rows (a range of the indexed org path) instead of a scan of its members.
+``## Statistics``). ``MemberRollup`` holds, for each org and year, the counts of the members kept
+DIRECTLY at the org for every member indicator of the year-end tables; ``SubtreeRollup`` holds the same
+counts for the org's WHOLE subtree (the org and everything below it), kept by adding the change of a
+direct row to every ancestor's subtree row, so any org's figure is one row.
 """
 
 from django.db import models
@@ -82,3 +83,34 @@ class MemberRollup(models.Model):
 
 for _key in ROLLUP_KEYS:
     MemberRollup.add_to_class(column(_key), models.IntegerField(default=0))
+
+
+class SubtreeRollup(models.Model):
+    """Counts of the members kept anywhere in one org's subtree (the org and all orgs below it), as on
+    31 December of ``year``: the sum of the ``MemberRollup`` rows of the subtree. ``path`` and ``depth``
+    copy the org's (kept by the org-move hook) so the children of an org are one index range."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+
+    class QuerySet(ScopedQuerySet):
+        org_path_lookup = "path"
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党员统计子树汇总"
+        constraints = [models.UniqueConstraint(fields=["year", "org"], name="reports_subtree_year_org")]
+        indexes = [
+            models.Index(fields=["year", "path"], name="reports_subtree_year_path"),
+            models.Index(fields=["year", "depth", "path"], name="reports_subtree_year_depth"),
+        ]
+
+    def __str__(self):
+        return f"{self.path} {self.year}"
+
+
+for _key in ROLLUP_KEYS:
+    SubtreeRollup.add_to_class(column(_key), models.IntegerField(default=0))

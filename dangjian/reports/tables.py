@@ -7,6 +7,7 @@ the first row (the sum rule). Every cell is a figure of the registry and links t
 
 from dataclasses import dataclass, field
 
+from dangjian.core.access import subtree_q
 from dangjian.orgs.models import Org
 from dangjian.reports import registry
 from dangjian.reports.registry import Indicator, Period
@@ -105,7 +106,8 @@ def build(user, org: Org, period: Period, specs: list[TableSpec], breakdown: boo
     totals = registry.compute(user, org, period, unique)
     by_branch = registry.compute_by_child(user, org, period, unique) if breakdown else {}
     children = list(
-        Org.objects.visible_to(user).filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
+        # The path range (not a bare prefix match) lets PostgreSQL use the path index (core.access.subtree_q).
+        Org.objects.visible_to(user).filter(subtree_q("path", org.path), depth=org.depth + 1).order_by("path")
     )
     tables = []
     for table in specs:

@@ -9,11 +9,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dangjian.core import importing
 from dangjian.members import services
+from dangjian.members.importers import MemberImporter
 from dangjian.members.tests.conftest import id_number
+from dangjian.members.tests.test_import import ROWS, xlsx
 from dangjian.orgs import services as org_services
+from dangjian.orgs.models import Org
 from dangjian.reports import registry, rollups
-from dangjian.reports.models import ROLLUP_KEYS, MemberRollup
+from dangjian.reports.models import ROLLUP_KEYS, MemberRollup, SubtreeRollup
 from dangjian.reports.registry import Period
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +52,7 @@ def agree(dept_admin, tree, monkeypatch):
     for year in range(2017, 2027):
         assert rollups.differences(year) == [], year
     for org in (tree["city"], tree["county_a"], tree["town_a"], tree["branch_b"]):
+        org = Org.objects.get(pk=org.pk)  # moved orgs have new paths
         for period in (THIS_YEAR, Period.year(2025)):
             assert fast(dept_admin, org, period) == live(dept_admin, org, period, monkeypatch)
 
@@ -125,6 +130,64 @@ def test_a_bulk_creation_and_its_undo_keep_the_rollups(built, tree, dept_admin, 
     agree(dept_admin, tree, monkeypatch)
     services.remove_imported_members(system_actor, ids[:1], audited_as=tree["branch_b"])
     agree(dept_admin, tree, monkeypatch)
+
+
+def test_an_import_and_its_undo_keep_the_subtree_totals(built, tree, dept_admin, actor_for, monkeypatch):
+    actor = actor_for(dept_admin, "import")
+    batch = importing.preview(MemberImporter(), actor, "党员.xlsx", xlsx(ROWS))
+    importing.commit(actor, batch)
+    assert services.Member.objects.filter(org=tree["branch_a"], name="甲一").exists()
+    agree(dept_admin, tree, monkeypatch)
+    importing.undo(actor, batch)
+    agree(dept_admin, tree, monkeypatch)
+
+
+def test_an_org_move_takes_its_subtree_totals_along(built, tree, dept_admin, system_actor, monkeypatch):
+    before = subtree_total(tree["county_a"])
+    moved = subtree_total(tree["town_a"])
+    assert moved > 0
+    org_services.move_org(system_actor, tree["town_a"], tree["county_b"], occurred_on=date(2026, 2, 1))
+    assert subtree_total(tree["county_a"]) == before - moved
+    agree(dept_admin, tree, monkeypatch)
+    # One level up: the branch now hangs directly under the city's county, its depth changes.
+    org_services.move_org(system_actor, tree["branch_a"], tree["county_a"], occurred_on=date(2026, 2, 2))
+    row = SubtreeRollup.objects.get(org=tree["branch_a"], year=2026)
+    branch = Org.objects.get(pk=tree["branch_a"].pk)
+    assert (row.path, row.depth) == (branch.path, branch.depth)
+    agree(dept_admin, tree, monkeypatch)
+    # A merge moves the absorbed org's children (and the hooks its members) to the survivor.
+    org_services.merge_org(system_actor, tree["county_b"], tree["county_a"], occurred_on=date(2026, 2, 3))
+    assert subtree_total(tree["county_b"]) == 0 and subtree_total(tree["county_a"]) == subtree_total(
+        tree["city"]
+    )
+    agree(dept_admin, tree, monkeypatch)
+
+
+def test_a_figure_is_one_subtree_row_and_the_parts_sum_to_it(built, tree, dept_admin):
+    indicators = [registry.get(key) for key in ROLLUP_KEYS]
+    for org in Org.objects.all():
+        with CaptureQueriesContext(connection) as captured:
+            totals = registry.compute(dept_admin, org, THIS_YEAR, indicators)
+        # The kept years, the user's scope (once), then the org's one subtree row: no member, no direct row.
+        assert "reports_subtreerollup" in captured[-1]["sql"] and f"= {org.pk}" in captured[-1]["sql"]
+        assert not any("reports_memberrollup" in q["sql"] or "members_member" in q["sql"] for q in captured)
+        parts = registry.compute_by_child(dept_admin, org, THIS_YEAR, indicators)
+        for key in ROLLUP_KEYS:
+            assert totals[key] == sum(part.get(key, 0) for part in parts.values()), (org.name, key)
+    assert registry.compute(dept_admin, tree["city"], THIS_YEAR, indicators)["members.total"] == 7
+
+
+def test_verify_finds_a_wrong_subtree_total(population, tree):
+    call_command("rebuild_rollups", stdout=StringIO())
+    row = SubtreeRollup.objects.get(org=tree["county_a"], year=2026)
+    row.total -= 1
+    row.save()
+    with pytest.raises(CommandError, match="统计汇总与实际不符 1 处"):
+        call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+
+
+def subtree_total(org) -> int:
+    return SubtreeRollup.objects.get(org=org, year=2026).total
 
 
 def test_rollups_answer_only_for_the_kept_year_end(built, tree, dept_admin):

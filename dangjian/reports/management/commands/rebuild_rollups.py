@@ -1,4 +1,5 @@
-"""manage.py rebuild_rollups [--year Y] [--years N] [--verify-only]: rebuild the per-org member roll-ups, then verify them.
+"""manage.py rebuild_rollups [--year Y] [--years N] [--verify-only]: rebuild the member roll-ups (per org and per
+subtree), then verify both against the live counts.
 
 Run it once after installing or upgrading, after a bulk load made outside the services, and on 1 January
 (the roll-ups hold one year: until rebuilt, the new year's tables are computed live). It exits with an
