@@ -116,12 +116,3 @@ class TrainingClassForm(StyledFormMixin, forms.Form):
 
 def year_choices(today: date) -> list[tuple[int, str]]:
     return [(y, f"{y}年") for y in range(today.year, today.year - 6, -1)]
-
-
-class LinkLoginForm(StyledFormMixin, forms.Form):
-    username = forms.CharField(label="登录账号", max_length=150)
-    member = forms.ModelChoiceField(label="党员", queryset=None)
-
-    def __init__(self, *args, members=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = members

@@ -23,7 +23,6 @@ urlpatterns = [
     path("training/<int:pk>/", views.training_detail, name="training_detail"),
     path("figures/", views.figures, name="figures"),
     path("import/", views.activity_import, name="import"),
-    path("logins/", views.logins, name="logins"),
     path("rules/", views.rule_list, name="rules"),
     path("template/", views.activity_template, name="template"),
 ]
