@@ -12,7 +12,6 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 
 from dangjian.accounts.models import User
@@ -26,7 +25,6 @@ from dangjian.activities.models import (
     Attendance,
     AttendanceStatus,
     CheckInMethod,
-    MemberLogin,
     Trainee,
     TrainingClass,
 )
@@ -35,7 +33,7 @@ from dangjian.core import audit
 from dangjian.core.access import subtree_q
 from dangjian.core.audit import Actor
 from dangjian.core.importing import allocate_ids, insert_rows
-from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member
+from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member, MemberLogin
 from dangjian.orgs.models import BRANCH_KINDS, Committee, Group, GroupMember, Org, OrgStatus
 
 TOPICS = {
@@ -341,13 +339,13 @@ class DemoActivities:
     def link_demo_member(self):
         """The demo member account gets a member record of the demo village branch, with a meeting soon."""
         user = User.objects.filter(username="demo_member").first()
-        if user is None or MemberLogin.objects.filter(user=user).exists():
+        if user is None or MemberLogin.objects.current().filter(user=user).exists():
             return
         member = (
             Member.objects.filter(
                 org=self.tree.village_branch, on_roll=True, category__in=PARTY_MEMBER_CATEGORIES
             )
-            .filter(~Q(login__isnull=False))
+            .exclude(pk__in=MemberLogin.objects.current().values("member_id"))
             .order_by("pk")
             .first()
         )

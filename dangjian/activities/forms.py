@@ -140,15 +140,6 @@ def year_choices(today: date) -> list[tuple[int, str]]:
     return [(y, f"{y}年") for y in range(today.year, today.year - 6, -1)]
 
 
-class LinkLoginForm(StyledFormMixin, forms.Form):
-    username = forms.CharField(label="登录账号", max_length=150)
-    member = forms.ModelChoiceField(label="党员", queryset=None)
-
-    def __init__(self, *args, members=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = members
-
-
 class KindForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label="名称", max_length=40)
     code = forms.CharField(label="代码", max_length=40, help_text="英文字母、数字和下划线,如 red_tour。")

@@ -367,26 +367,3 @@ class Trainee(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class MemberLoginQuerySet(ScopedQuerySet):
-    org_path_lookup = "member__org__path"
-
-
-class MemberLogin(models.Model):
-    """Which member record a login belongs to, so a member's phone page knows whose meetings to show and
-    whose check-in a scan is."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member_login"
-    )
-    member = models.OneToOneField("members.Member", on_delete=models.PROTECT, related_name="login")
-    linked_at = models.DateTimeField("关联时间", default=timezone.now)
-
-    objects = MemberLoginQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "党员账号关联"
-
-    def __str__(self):
-        return f"{self.user} → {self.member}"

@@ -33,7 +33,6 @@ from dangjian.activities.models import (
     ComplianceRule,
     Frequency,
     KindCategory,
-    MemberLogin,
     Trainee,
     TrainingClass,
 )
@@ -42,6 +41,7 @@ from dangjian.core.access import CHANGE, has_system_role, path_in_scope, scopes_
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
 from dangjian.core.rules import Finding, blocking
+from dangjian.members import services as member_services
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member
 from dangjian.orgs.models import Group, GroupMember, Org, OrgStatus
 
@@ -549,15 +549,10 @@ def activity_id_from_token(token: str) -> int | None:
         return None
 
 
-def member_of(user) -> Member | None:
-    link = MemberLogin.objects.select_related("member__org").filter(user=user).first() if user else None
-    return link.member if link else None
-
-
 @transaction.atomic
 def check_in(actor: Actor, activity: Activity, now: datetime | None = None) -> Attendance:
     """A member checks in by scanning the activity's QR code: only within its window, only if expected."""
-    member = member_of(actor.user)
+    member = member_services.member_of(actor.user)
     if member is None:
         raise ServiceError("您的账号尚未关联党员档案,请联系党支部书记。")
     activity = Activity.objects.select_for_update().select_related("org", "kind").get(pk=activity.pk)
@@ -626,30 +621,6 @@ def grant_unlock(actor: Actor, org: Org, *, earliest: date, valid_until: date, r
         after={"earliest": earliest, "valid_until": valid_until, "reason": unlock.reason},
     )
     return unlock
-
-
-# --- member logins --------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def link_login(actor: Actor, user, member: Member) -> MemberLogin:
-    """Tie a login to a member record, so the member sees their meetings and can check in."""
-    require_change(actor, member.org, "关联党员账号")
-    if not member.on_roll:
-        raise ServiceError(f"“{member.name}”已离册,不能关联账号。", field="member")
-    # Only an account already given a role at the member's org: a secretary cannot take over another login.
-    if not user.role_assignments.active().filter(org=member.org).exists():
-        raise ServiceError(
-            f"账号“{user.get_username()}”在“{member.org.name}”没有角色,请先由安全管理员授权。",
-            field="username",
-        )
-    if MemberLogin.objects.filter(Q(user=user) | Q(member=member)).exists():
-        raise ConflictError("该账号或该党员已关联。")
-    link = MemberLogin.objects.create(user=user, member=member)
-    audit.record(
-        actor, "activities.link_login", link, org=member.org, after={"user": user.pk, "member": member.pk}
-    )
-    return link
 
 
 # --- training classes -----------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ urlpatterns = [
     path("training/<int:pk>/", views.training_detail, name="training_detail"),
     path("figures/", views.figures, name="figures"),
     path("import/", views.activity_import, name="import"),
-    path("logins/", views.logins, name="logins"),
     path("rules/", views.rule_list, name="rules"),
     path("rules/new/", views.rule_create, name="rule_create"),
     path("rules/kinds/new/", views.kind_create, name="kind_create"),

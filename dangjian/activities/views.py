@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.models import User
 from dangjian.activities import forms, queries, rules, services
 from dangjian.activities.importers import ActivityImporter
 from dangjian.activities.models import (
@@ -33,7 +32,6 @@ from dangjian.activities.models import (
     BackfillUnlock,
     ComplianceRule,
     KindCategory,
-    MemberLogin,
     Trainee,
     TrainingClass,
 )
@@ -43,6 +41,7 @@ from dangjian.core.errors import ServiceError
 from dangjian.core.forms import add_service_error
 from dangjian.core.import_views import template_download, upload
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Member
+from dangjian.members.services import member_of
 from dangjian.orgs.models import Org
 
 PAGE_SIZE = 50
@@ -379,7 +378,7 @@ def activity_qr(request, pk):
 def checkin(request, token):
     """Where the QR code leads: the member confirms and is checked in (within the window only)."""
     activity_id = services.activity_id_from_token(token)
-    member = services.member_of(request.user)
+    member = member_of(request.user)
     activity = None
     if activity_id is not None and member is not None:
         activity = (
@@ -410,7 +409,7 @@ def checkin(request, token):
 @require_GET
 def mine(request):
     """The member's phone page: upcoming activities of their org, recent ones with their attendance, hours."""
-    member = services.member_of(request.user)
+    member = member_of(request.user)
     today = timezone.localdate()
     context = {"member": member, "today": today}
     if member is not None:
@@ -710,37 +709,6 @@ def activity_import(request):
 def activity_template(request):
     require_party_role(request.user)
     return template_download(IMPORTER)
-
-
-# --- member logins --------------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def logins(request):
-    """Which login belongs to which member of the org, so members see their meetings and can check in."""
-    org = _org_for_new(request)
-    members = Member.objects.filter(
-        org=org, on_roll=True, category__in=PARTY_MEMBER_CATEGORIES, login__isnull=True
-    ).order_by("name_initials", "pk")
-    form = forms.LinkLoginForm(request.POST or None, members=members)
-    if request.method == "POST" and form.is_valid():
-        user = User.objects.filter(username=form.cleaned_data["username"].strip(), is_active=True).first()
-        if user is None:
-            form.add_error("username", "没有这个登录账号。")
-        elif run_service(
-            request, form, lambda actor: services.link_login(actor, user, form.cleaned_data["member"])
-        ):
-            messages.success(
-                request, f"已将账号“{user.username}”关联到党员“{form.cleaned_data['member'].name}”。"
-            )
-            return redirect(reverse("activities:logins") + f"?org={org.pk}")
-    linked = (
-        MemberLogin.objects.filter(member__org=org)
-        .select_related("user", "member")
-        .order_by("member__name_initials")
-    )
-    return render(request, "activities/logins.html", {"org": org, "form": form, "linked": linked})
 
 
 @login_required

@@ -22,6 +22,18 @@ def can_change_somewhere(user) -> bool:
     return any(scope.can_change for scope in scopes_for(user))
 
 
+def linked_to_member(user) -> bool:
+    """The login is a member's own (members.MemberLogin): the "my …" pages have something to show."""
+    cached = getattr(user, "_linked_to_member", None)
+    if cached is None:
+        from dangjian.members.services import member_of
+
+        # Linking needs a party role at the member's org (members.services.link_login); the menu offers the
+        # "my …" pages only to logins that still hold one, so system-role logins cost no query.
+        cached = user._linked_to_member = holds_party_role(user) and member_of(user) is not None
+    return cached
+
+
 def anyone(user) -> bool:
     return True
 
@@ -55,6 +67,7 @@ MENU = [
     MenuItem("党员管理", "组织关系转接", "members:transfers", holds_party_role),
     MenuItem("党员管理", "台账", "members:ledgers", holds_party_role),
     MenuItem("党员管理", "提醒", "members:reminders", holds_party_role),
+    MenuItem("党员管理", "党员账号关联", "members:logins", can_change_somewhere),
     MenuItem("发展党员", "发展党员纪实", "recruitment:list", holds_party_role),
     MenuItem("发展党员", "待办提醒", "recruitment:todo", holds_party_role),
     MenuItem("发展党员", "年度计划", "recruitment:plans", holds_party_role),
@@ -67,7 +80,6 @@ MENU = [
     MenuItem("组织生活", "培训班", "activities:training_list", holds_party_role),
     MenuItem("组织生活", "统计", "activities:figures", holds_party_role),
     MenuItem("组织生活", "频次要求", "activities:rules", holds_party_role),
-    MenuItem("组织生活", "党员账号关联", "activities:logins", can_change_somewhere),
     MenuItem("组织生活", "我的组织生活", "activities:mine", holds_party_role),
     MenuItem("党费管理", "应交党费", "dues:bills", holds_party_role),
     MenuItem("党费管理", "交纳记录", "dues:payments", holds_party_role),
@@ -78,9 +90,11 @@ MENU = [
     MenuItem("统计分析", "党内统计", "reports:tables", holds_party_role),
     MenuItem("统计分析", "数据大屏", "reports:dashboard", holds_party_role),
     MenuItem("统计分析", "指标口径", "reports:indicators", holds_party_role),
+    MenuItem("党费管理", "我的党费", "dues:mine", linked_to_member),
     MenuItem("系统管理", "用户管理", "accounts:user_list", system_role(Role.SYSTEM_ADMIN)),
     MenuItem("系统管理", "角色授权", "accounts:role_list", system_role(Role.SECURITY_ADMIN)),
     MenuItem("系统管理", "审计日志", "core:audit_list", system_role(Role.AUDIT_ADMIN)),
+    MenuItem("我的", "我的首页", "members:mine", linked_to_member),
     MenuItem("我的", "修改密码", "accounts:password_change"),
     MenuItem("我的", "API 令牌", "accounts:tokens"),
 ]

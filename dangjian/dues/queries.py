@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from dangjian.core.access import subtree_q
 from dangjian.core.rules import Finding
 from dangjian.dues import rules
-from dangjian.dues.models import DuesBill, DuesPayment
+from dangjian.dues.models import DuesBase, DuesBill, DuesPayment
 from dangjian.orgs.models import Org
 
 ZERO = Decimal("0.00")
@@ -136,3 +136,36 @@ def collection(orgs: list[Org], year: int, month: int | None = None) -> list[Col
             )
         )
     return result
+
+
+@dataclass
+class MemberDues:
+    """One member's own dues as they see them on the phone: the base in force, bills, payments, what is owed."""
+
+    base: DuesBase | None
+    bills: list[DuesBill]
+    payments: list[DuesPayment]
+    unpaid: list[DuesBill]
+    owed: Decimal
+
+    @property
+    def unpaid_months(self) -> int:
+        return len(self.unpaid)
+
+
+def member_dues(member, as_of: date, months: int = 24) -> MemberDues:
+    """The member's base in force in month ``as_of``, their last ``months`` bills and payments, and every
+    unpaid bill up to ``as_of`` (a bill of a later month is not yet due) with the total owed."""
+    base = (
+        DuesBase.objects.filter(member=member, effective_month__lte=as_of)
+        .order_by("-effective_month", "-pk")
+        .first()
+    )
+    bills = list(DuesBill.objects.filter(member=member).order_by("-month")[:months])
+    payments = list(DuesPayment.objects.filter(member=member).order_by("-paid_on", "-pk")[:months])
+    unpaid = list(
+        DuesBill.objects.filter(member=member, paid_on__isnull=True, amount__gt=0, month__lte=as_of).order_by(
+            "month"
+        )
+    )
+    return MemberDues(base, bills, payments, unpaid, cents(sum((bill.amount for bill in unpaid), ZERO)))

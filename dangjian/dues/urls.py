@@ -14,6 +14,7 @@ urlpatterns = [
     path("ledger/remit/", views.remit, name="remit"),
     path("ledger/allocate/", views.allocate, name="allocate"),
     path("ledger/spend/", views.spend, name="spend"),
+    path("mine/", views.mine, name="mine"),
     path("members/<int:pk>/", views.member_dues, name="member"),
     path("members/<int:pk>/base/", views.base_create, name="base_create"),
     path("members/<int:pk>/payment/", views.payment_create, name="payment_create"),

@@ -34,6 +34,7 @@ from dangjian.dues.models import (
     Remittance,
 )
 from dangjian.members.models import Member
+from dangjian.members.services import member_of
 from dangjian.orgs.models import Org
 
 PAGE_SIZE = 50
@@ -342,6 +343,25 @@ def member_dues(request, pk):
             "can_change": member.on_roll and path_in_scope(request.user, member.org.path, CHANGE),
         },
     )
+
+
+@login_required
+@require_GET
+def mine(request):
+    """The member's own dues on a phone: the base and its rate, bills by month, payments, what is owed."""
+    member = member_of(request.user)
+    as_of = this_month()
+    context = {"member": member, "as_of": as_of}
+    if member is not None:
+        summary = queries.member_dues(member, as_of)
+        charge = None
+        if summary.base is not None:
+            try:
+                charge = services.charge_of(services.standard_for(as_of).bands, summary.base)
+            except (ServiceError, ValueError):
+                charge = None  # no standard in force, or a base the standard cannot price: show the base only
+        context |= {"summary": summary, "charge": charge}
+    return render(request, "dues/mine.html", context)
 
 
 @login_required

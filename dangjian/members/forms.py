@@ -220,3 +220,12 @@ class CareForm(StyledFormMixin, forms.Form):
 
 class RevealForm(forms.Form):
     purpose = forms.CharField(max_length=100, required=False)
+
+
+class LinkLoginForm(StyledFormMixin, forms.Form):
+    username = forms.CharField(label="登录账号", max_length=150)
+    member = forms.ModelChoiceField(label="党员", queryset=None)
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members

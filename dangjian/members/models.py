@@ -420,3 +420,45 @@ class Care(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.get_kind_display()} {self.occurred_on}"
+
+
+class MemberLoginQuerySet(ScopedQuerySet):
+    org_path_lookup = "member__org__path"
+
+    def current(self):
+        """Links in force: not yet ended."""
+        return self.filter(ended_at__isnull=True)
+
+
+class MemberLogin(models.Model):
+    """Which login account is this member's own: the member signs in with it to see their meetings, check
+    in, and see their dues and record on the phone pages ("我的").
+
+    A link in force has no ``ended_at``; at any time a login belongs to at most one member and a member
+    has at most one login. Unlinking sets ``ended_at`` (the row stays as history of who used which
+    account), so the same account or member can be linked again later.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member_logins")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="logins")
+    linked_at = models.DateTimeField("关联时间", default=timezone.now)
+    ended_at = models.DateTimeField("解除时间", null=True, blank=True)
+
+    objects = MemberLoginQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-linked_at", "-pk"]
+        verbose_name = "党员账号关联"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(ended_at__isnull=True), name="members_one_current_link_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(ended_at__isnull=True),
+                name="members_one_current_link_per_member",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.member}"

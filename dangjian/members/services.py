@@ -40,6 +40,7 @@ from dangjian.members.models import (
     Member,
     MemberEvent,
     MemberEventKind,
+    MemberLogin,
     MemberTag,
     Mobility,
     Occupation,
@@ -1339,3 +1340,64 @@ def move_members_on_merge(actor: Actor, absorbed: Org, surviving: Org, occurred_
         org=surviving,
         after={"from_org_id": absorbed.pk, "to_org_id": surviving.pk, "members": len(moving)},
     )
+
+
+# --- login links ----------------------------------------------------------------------------------------
+
+
+def member_of(user) -> Member | None:
+    """The member record whose own login ``user`` is (a link in force), or None: every "my …" page asks this."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    link = MemberLogin.objects.current().select_related("member__org").filter(user=user).first()
+    return link.member if link else None
+
+
+@transaction.atomic
+def link_login(actor: Actor, user, member: Member) -> MemberLogin:
+    """Tie a login to the member's record, so the member sees their own meetings, dues and record."""
+    require_change(actor, member.org, "关联党员账号")
+    if not member.on_roll:
+        raise ServiceError(f"“{member.name}”已离册,不能关联账号。", field="member")
+    if not user.is_active:
+        raise ServiceError(f"账号“{user.get_username()}”已停用。", field="username")
+    # Only an account already given a role at the member's org: a secretary cannot take over another login.
+    if not user.role_assignments.active().filter(org=member.org).exists():
+        raise ServiceError(
+            f"账号“{user.get_username()}”在“{member.org.name}”没有角色,请先由安全管理员授权。",
+            field="username",
+        )
+    current = MemberLogin.objects.current()
+    if current.filter(user=user).exists():
+        raise ConflictError(f"账号“{user.get_username()}”已关联其他党员,请先解除原关联。", field="username")
+    if current.filter(member=member).exists():
+        raise ConflictError(f"党员“{member.name}”已关联其他账号,请先解除原关联。", field="member")
+    try:
+        with transaction.atomic():
+            link = MemberLogin.objects.create(user=user, member=member)
+    except IntegrityError as error:  # a concurrent link won the race
+        raise ConflictError("该账号或该党员已关联。") from error
+    audit.record(
+        actor, "members.link_login", link, org=member.org, after={"user": user.pk, "member": member.pk}
+    )
+    return link
+
+
+@transaction.atomic
+def unlink_login(actor: Actor, link: MemberLogin) -> MemberLogin:
+    """End a link (the member changed account, left, or it was a mistake): dated, the row stays as history."""
+    link = MemberLogin.objects.select_for_update().select_related("member__org", "user").get(pk=link.pk)
+    require_change(actor, link.member.org, "解除党员账号关联")
+    if link.ended_at is not None:
+        raise ConflictError("该关联已解除。")
+    link.ended_at = timezone.now()
+    link.save(update_fields=["ended_at"])
+    audit.record(
+        actor,
+        "members.unlink_login",
+        link,
+        org=link.member.org,
+        before={"user": link.user_id, "member": link.member_id},
+        after={"ended_at": link.ended_at},
+    )
+    return link

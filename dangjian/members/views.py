@@ -11,17 +11,27 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
+from dangjian.accounts.models import User
 from dangjian.core.access import CHANGE, get_visible_or_404, path_in_scope, scopes_for
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ServiceError
 from dangjian.core.forms import add_service_error
 from dangjian.members import forms, protected, queries, services
-from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Member, MemberEvent, Transfer, TransferStatus
+from dangjian.members.models import (
+    PARTY_MEMBER_CATEGORIES,
+    Member,
+    MemberEvent,
+    MemberLogin,
+    Transfer,
+    TransferStatus,
+)
 from dangjian.orgs.models import Org
+from dangjian.recruitment.models import Recruitment
 
 PAGE_SIZE = 50
 TIMELINE_LIMIT = 300
@@ -547,3 +557,85 @@ def within_org_param(request, name: str) -> Org:
     if org is None:
         raise Http404("没有可查看的党组织。")
     return org
+
+
+# --- login links and the member's own page --------------------------------------------------------------
+
+
+def org_to_change(request) -> Org:
+    """The org whose links a secretary manages: ?org=<id> among those they may change, else the current org."""
+    require_party_role(request.user)
+    org_id = request.GET.get("org") or request.POST.get("org")
+    org = get_visible_or_404(Org, request.user, CHANGE, pk=org_id) if org_id else request.get_current_org()
+    if org is None or not path_in_scope(request.user, org.path, CHANGE):
+        raise PermissionDenied("您不能管理当前党组织的党员账号关联;请先在组织树中选择您负责的党组织。")
+    return org
+
+
+@login_required
+def login_links(request):
+    """Which login is which member's own, in one org: link a login, end a link, see past links."""
+    org = org_to_change(request)
+    current = MemberLogin.objects.current()
+    members = (
+        Member.objects.filter(org=org, on_roll=True, category__in=PARTY_MEMBER_CATEGORIES)
+        .exclude(pk__in=current.values("member_id"))
+        .order_by("name_initials", "pk")
+    )
+    form = forms.LinkLoginForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(username=form.cleaned_data["username"].strip()).first()
+        if user is None:
+            form.add_error("username", "没有这个登录账号。")
+        elif run_service(
+            request, form, lambda actor: services.link_login(actor, user, form.cleaned_data["member"])
+        ):
+            messages.success(
+                request, f"已将账号“{user.username}”关联到党员“{form.cleaned_data['member'].name}”。"
+            )
+            return redirect(reverse("members:logins") + f"?org={org.pk}")
+    links = MemberLogin.objects.filter(member__org=org).select_related("user", "member")
+    return render(
+        request,
+        "members/logins.html",
+        {
+            "org": org,
+            "form": form,
+            "linked": links.filter(ended_at__isnull=True).order_by("member__name_initials", "pk"),
+            "ended": links.filter(ended_at__isnull=False).order_by("-ended_at", "-pk")[:50],
+        },
+    )
+
+
+@login_required
+@require_POST
+def login_unlink(request, pk):
+    require_party_role(request.user)
+    link = get_visible_or_404(
+        MemberLogin.objects.select_related("member__org", "user"), request.user, CHANGE, pk=pk
+    )
+    try:
+        services.unlink_login(Actor.from_request(request), link)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已解除账号“{link.user.username}”与党员“{link.member.name}”的关联。")
+    return redirect(reverse("members:logins") + f"?org={link.member.org_id}")
+
+
+@login_required
+@require_GET
+def mine(request):
+    """The member's own page on a phone: their record in brief and the way to their meetings, dues, case."""
+    member = services.member_of(request.user)
+    context = {"member": member, "today": timezone.localdate()}
+    if member is not None:
+        case = Recruitment.objects.filter(member=member).first()
+        context |= {
+            "standing": member.party_standing(),
+            "case": case,
+            # The case page is a branch page: link it only where the member's role lets them open it.
+            "case_visible": case is not None
+            and Recruitment.objects.visible_to(request.user).filter(pk=case.pk).exists(),
+        }
+    return render(request, "members/mine.html", context)

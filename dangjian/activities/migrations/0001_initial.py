@@ -353,38 +353,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name="MemberLogin",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "linked_at",
-                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="关联时间"),
-                ),
-                (
-                    "member",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="login", to="members.member"
-                    ),
-                ),
-                (
-                    "user",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="member_login",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-            ],
-            options={
-                "verbose_name": "党员账号关联",
-            },
-        ),
-        migrations.CreateModel(
             name="TrainingClass",
             fields=[
                 (

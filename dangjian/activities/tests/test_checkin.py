@@ -6,13 +6,15 @@ import pytest
 import time_machine
 
 from dangjian.activities import services
-from dangjian.activities.models import Attendance, MemberLogin
+from dangjian.activities.models import Attendance
 from dangjian.activities.tests.conftest import ZONE
+from dangjian.members import services as member_services
+from dangjian.members.models import MemberLogin
 
 
 @pytest.fixture
 def linked(frozen_today, tree, branch_members, member_user, system_actor):
-    services.link_login(system_actor, member_user, branch_members[0])
+    member_services.link_login(system_actor, member_user, branch_members[0])
     return branch_members[0]
 
 
@@ -76,18 +78,3 @@ def test_the_phone_page_lists_upcoming_activities_and_hours(meeting, member_user
 def test_the_phone_page_without_a_linked_record(frozen_today, tree, member_user, login):
     assert not MemberLogin.objects.exists()
     assert "尚未关联党员档案" in login(member_user).get("/activities/m/").content.decode()
-
-
-def test_the_secretary_links_a_login_with_a_role_at_the_branch(
-    frozen_today, tree, branch_members, secretary, member_user, outsider, login
-):
-    client = login(secretary)
-    refused = client.post(
-        "/activities/logins/", {"username": outsider.username, "member": branch_members[1].pk}
-    )
-    assert "没有角色" in refused.content.decode()
-    response = client.post(
-        "/activities/logins/", {"username": member_user.username, "member": branch_members[1].pk}
-    )
-    assert response.status_code == 302
-    assert MemberLogin.objects.get(user=member_user).member == branch_members[1]

@@ -84,8 +84,15 @@ def hidden_member_records(tree, actor) -> set[int]:
         actor, member, kind="visit", given_by="甲镇党委", content="春节慰问", amount=500
     )
     transfer = member_services.issue_transfer(actor, member, to_org=tree["town_a"], letter_number="甲转1号")
+    # The member's own login, linked once, unlinked, and linked again: both links stay hidden.
+    from conftest import make_user
+    from dangjian.accounts.roles import Role
+
+    own_login = make_user("甲村党员本人", Role.MEMBER, tree["branch_a"])
+    ended = member_services.unlink_login(actor, member_services.link_login(actor, own_login, member))
+    link = member_services.link_login(actor, own_login, member)
     return (
-        {member.pk, contact.pk, care.pk, transfer.pk}
+        {member.pk, contact.pk, care.pk, transfer.pk, own_login.pk, ended.pk, link.pk}
         | set(member.events.values_list("pk", flat=True))
         | set(member.mobilities.values_list("pk", flat=True))
     )

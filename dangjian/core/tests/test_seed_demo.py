@@ -120,6 +120,10 @@ def test_it_creates_the_demo_accounts_with_their_roles_and_password(seeded):
     assert county.get_parent() == root and county.name.endswith("县委员会")
     branch = held["demo_secretary"]
     assert held["demo_member"] == branch
+    # The demo member's login is their own record's (the "我的" pages show something).
+    from dangjian.members.services import member_of
+
+    assert member_of(User.objects.get(username="demo_member")).org == branch
     assert (branch.kind, branch.sector, branch.status) == (OrgKind.BRANCH, Sector.VILLAGE, OrgStatus.ACTIVE)
     assert branch.path.startswith(county.path)
     assert {held[name] for name in ("demo_sysadmin", "demo_secadmin", "demo_auditor")} == {None}
