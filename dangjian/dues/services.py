@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -809,6 +809,17 @@ def declare_bases_bulk(actor: Actor, items: list[dict], *, audited_as: Org) -> i
     return len(rows)
 
 
+def _mark_paid(bills: list[DuesBill], paid_on: date) -> None:
+    """Set each bill's payment in one ``executemany``: ``bulk_update`` builds a CASE WHEN per row, which took
+    minutes for the city demo's 330,000 bills."""
+    table = connection.ops.quote_name(DuesBill._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET paid_on = %s, payment_id = %s WHERE id = %s",
+            [(connection.ops.adapt_datefield_value(paid_on), bill.payment.pk, bill.pk) for bill in bills],
+        )
+
+
 @transaction.atomic
 def settle_bills_bulk(
     actor: Actor, bills: list[DuesBill], *, paid_on: date, method: str, audited_as: Org
@@ -838,7 +849,7 @@ def settle_bills_bulk(
     DuesPayment.objects.bulk_create(payments, batch_size=2000)
     for bill, payment in zip(bills, payments, strict=True):
         bill.paid_on, bill.payment = paid_on, payment
-    DuesBill.objects.bulk_update(bills, ["paid_on", "payment"], batch_size=2000)
+    _mark_paid(bills, paid_on)
     audit.record(
         actor,
         "dues.payment_bulk",
