@@ -21,7 +21,7 @@ from dangjian.core import audit
 from dangjian.core.access import CHANGE, path_in_scope, subtree_q
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
-from dangjian.core.importing import insert_rows, refresh_statistics
+from dangjian.core.importing import allocate_ids, insert_rows, refresh_statistics
 from dangjian.core.rules import blocking
 from dangjian.dues import rules
 from dangjian.dues.models import (
@@ -785,12 +785,15 @@ def declare_bases_bulk(actor: Actor, items: list[dict], *, audited_as: Org) -> i
     require_change(actor, audited_as, "登记党费基数")
     now = timezone.now()
     rows = []
+    bands_of: dict[date, list] = {}  # the standard of each month, looked up once, not once per member
     for item in items:
         month = check_month(item["effective_month"], "effective_month")
         base = money(item.get("base"), "base", "月交纳基数", required=False)
         fixed = money(item.get("fixed_amount"), "fixed_amount", "每月交纳额", required=False)
+        if month not in bands_of:
+            bands_of[month] = standard_for(month).bands
         try:
-            rules.dues_amount(standard_for(month).bands, item["member_type"], base=base, fixed_amount=fixed)
+            rules.dues_amount(bands_of[month], item["member_type"], base=base, fixed_amount=fixed)
         except ValueError as error:
             raise ServiceError(str(error), field="base") from None
         rows.append(
@@ -816,7 +819,7 @@ def _mark_paid(bills: list[DuesBill], paid_on: date) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET paid_on = %s, payment_id = %s WHERE id = %s",
-            [(connection.ops.adapt_datefield_value(paid_on), bill.payment.pk, bill.pk) for bill in bills],
+            [(connection.ops.adapt_datefield_value(paid_on), bill.payment_id, bill.pk) for bill in bills],
         )
 
 
@@ -830,31 +833,40 @@ def settle_bills_bulk(
     if method not in PaymentMethod.values:
         raise ServiceError(f"交纳方式“{method}”无效。", field="method")
     bills = [b for b in bills if b.paid_on is None and b.amount > 0]
-    payments = [
-        DuesPayment(
-            member_id=b.member_id,
-            org_id=b.org_id,
-            kind=PaymentKind.MONTHLY if rules.month_of(paid_on) == b.month else PaymentKind.BACK_PAYMENT,
-            method=method,
-            paid_on=paid_on,
-            first_month=b.month,
-            last_month=b.month,
-            dues_amount=b.amount,
-            voluntary_amount=Decimal("0.00"),
-            amount=b.amount,
-            recorded_by=actor.user,
-        )
-        for b in bills
-    ]
-    DuesPayment.objects.bulk_create(payments, batch_size=2000)
-    for bill, payment in zip(bills, payments, strict=True):
-        bill.paid_on, bill.payment = paid_on, payment
+    user_id = actor.user.pk if actor.user is not None else None
+    # Plain rows with ids taken first (COPY on PostgreSQL): bulk_create's per-value preparation took most
+    # of the city demo's time for its 330,000 payments.
+    ids = allocate_ids(DuesPayment, len(bills))
+    insert_rows(
+        DuesPayment,
+        [
+            {
+                "id": pk,
+                "member_id": b.member_id,
+                "org_id": b.org_id,
+                "kind": PaymentKind.MONTHLY
+                if rules.month_of(paid_on) == b.month
+                else PaymentKind.BACK_PAYMENT,
+                "method": method,
+                "paid_on": paid_on,
+                "first_month": b.month,
+                "last_month": b.month,
+                "dues_amount": b.amount,
+                "voluntary_amount": Decimal("0.00"),
+                "amount": b.amount,
+                "recorded_by_id": user_id,
+            }
+            for pk, b in zip(ids, bills, strict=True)
+        ],
+    )
+    for bill, pk in zip(bills, ids, strict=True):
+        bill.paid_on, bill.payment_id = paid_on, pk
     _mark_paid(bills, paid_on)
     audit.record(
         actor,
         "dues.payment_bulk",
         audited_as,
         org=audited_as,
-        after={"payments": len(payments), "paid_on": paid_on},
+        after={"payments": len(ids), "paid_on": paid_on},
     )
-    return len(payments)
+    return len(ids)
