@@ -33,6 +33,7 @@ from dangjian.core import audit
 from dangjian.core.access import subtree_q
 from dangjian.core.audit import Actor
 from dangjian.core.importing import allocate_ids, insert_rows
+from dangjian.members import services as member_services
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member, MemberLogin
 from dangjian.orgs.models import BRANCH_KINDS, Committee, Group, GroupMember, Org, OrgStatus
 
@@ -351,7 +352,7 @@ class DemoActivities:
         )
         if member is None:
             return
-        MemberLogin.objects.create(user=user, member=member)
+        member_services.link_login(self.actor, user, member)
 
 
 def seed_demo(actor: Actor, tree, scale: str, seed: int) -> str:

@@ -8,11 +8,8 @@ services.record_activity and services.mark_attendance, so the no-back-filling lo
 import re
 from datetime import time
 
-from django.db import transaction
-
 from dangjian.activities import services
 from dangjian.activities.models import Activity, ActivityKind, AttendanceStatus
-from dangjian.core import audit
 from dangjian.core.access import CHANGE
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ServiceError
@@ -131,7 +128,7 @@ class ActivityImporter(Importer):
         return [by_id[pk] for pk in ids if pk in by_id]
 
     def remove(self, actor: Actor, obj: Activity) -> None:
-        remove_imported_activity(actor, obj)
+        services.remove_imported_activity(actor, obj)
 
     def template_notes(self) -> list[str]:
         names = "、".join(ActivityKind.objects.filter(active=True).values_list("name", flat=True))
@@ -140,13 +137,3 @@ class ActivityImporter(Importer):
             "应到名单按活动日期从党组织名册生成;实到、请假以外的应到党员记为缺席。",
             "日期早于录入期限的活动须先由上级党组织解锁。",
         ]
-
-
-@transaction.atomic
-def remove_imported_activity(actor: Actor, activity: Activity) -> None:
-    """Undo of an import batch: the activity was never real, so it goes with its attendance (audited)."""
-    activity = Activity.objects.select_related("org", "kind").get(pk=activity.pk)
-    services.require_change(actor, activity.org)
-    before = services.activity_state(activity)
-    audit.record(actor, "activities.import_undo", activity, org=activity.org, before=before)
-    activity.delete()

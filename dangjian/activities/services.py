@@ -795,3 +795,13 @@ def add_compliance_rule(
         },
     )
     return rule
+
+
+@transaction.atomic
+def remove_imported_activity(actor: Actor, activity: Activity) -> None:
+    """Undo of an import batch: the activity was never real, so it goes with its attendance (audited)."""
+    activity = Activity.objects.select_related("org", "kind").get(pk=activity.pk)
+    require_change(actor, activity.org)
+    before = activity_state(activity)
+    audit.record(actor, "activities.import_undo", activity, org=activity.org, before=before)
+    activity.delete()
