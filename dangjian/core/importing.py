@@ -33,6 +33,7 @@ it), beside the framework's entries for the batch.
 import csv
 import functools
 import io
+import itertools
 import re
 import uuid
 from collections.abc import Iterable
@@ -655,7 +656,7 @@ NATIVE_TYPES = {
 _ABSENT = object()
 
 
-def _prepared(model, columns: list, rows: list[dict]) -> Iterable[tuple]:
+def _prepared(model, columns: list, rows: Iterable[dict]) -> Iterable[tuple]:
     """Each row as a tuple of database values in the order of ``columns``; absent fields get defaults.
 
     The plan of each column (its default, whether the driver needs the field's conversion) is made once,
@@ -700,15 +701,22 @@ def allocate_ids(model, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
-def insert_rows(model, rows: list[dict]) -> None:
+def insert_rows(model, rows: Iterable[dict]) -> None:
     """Insert plain rows (dicts by field attname) without model instances: COPY on PostgreSQL, one
     ``executemany`` elsewhere. No signals, no ``save()``: the caller has checked everything. Rows that
-    hold ``id`` keep it; otherwise the database numbers them."""
-    if not rows:
+    hold ``id`` keep it; otherwise the database numbers them.
+
+    ``rows`` may be a generator: on PostgreSQL each row is made while the server stores the ones before it
+    (a bulk import seals a member's protected fields as the previous members are being indexed), so the
+    Python work and the database work of a chunk overlap on the machine's cores."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain([first], rows)
     connection = transaction.get_connection()
     fields = model._meta.concrete_fields
-    columns = [f for f in fields if not (f.primary_key and f.attname not in rows[0])]
+    columns = [f for f in fields if not (f.primary_key and f.attname not in first)]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c.column) for c in columns)
     with connection.cursor() as cursor:

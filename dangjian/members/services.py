@@ -486,7 +486,7 @@ def create_members_bulk(actor: Actor, items: list[CheckedMember], *, audited_as)
     try:
         with transaction.atomic():
             ids = allocate_ids(Member, len(items))
-            insert_rows(Member, [_bulk_row(pk, item, now) for pk, item in zip(ids, items, strict=True)])
+            insert_rows(Member, (_bulk_row(pk, item, now) for pk, item in zip(ids, items, strict=True)))
             insert_rows(
                 MemberEvent,
                 [
