@@ -1254,6 +1254,30 @@ def remove_imported_members(actor: Actor, ids: list[int], *, audited_as) -> None
             )
 
 
+def take_back_path_events(
+    actor: Actor, member: Member, event_ids: list[int], *, category: str, applied_on: date | None
+) -> Member:
+    """Take back path events another app recorded by mistake (a recruitment import undone: 确定为入党积极分子
+    and the like) and put the person back where they stood before them.
+
+    Only for an undo of records nobody acted on since (the caller has checked that); the events go, the
+    category and 申请入党日期 return to ``category`` / ``applied_on``. The caller's audit entry names the
+    events; the member's counts are brought up to date in the same transaction."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    require_change(actor, member.org, "撤销导入")
+    foreign = set(event_ids) - set(
+        MemberEvent.objects.filter(member=member, pk__in=event_ids).values_list("pk", flat=True)
+    )
+    if foreign:
+        raise ServiceError(f"要撤销的纪实事项不属于“{member.name}”。")
+    MemberEvent.objects.filter(pk__in=event_ids).delete()
+    member.category = _choice(category, Category, "category", "人员类别", required=True)
+    member.applied_on = applied_on
+    member.save(update_fields=["category", "applied_on", "updated_at"])
+    members_changed(member.org_id)
+    return member
+
+
 # --- who follows changes of member records (registered in other apps' ready()) --------------------------
 #
 #   register_change_hook(fn)   fn(org_ids, new_member_ids) runs inside the transaction of every write

@@ -658,10 +658,9 @@ def take_back_imported_cases(actor: Actor, ids: list[int], batch) -> None:
         event_ids = list(events.values_list("pk", flat=True))
         Sponsorship.objects.filter(recruitment=case).delete()
         Step.objects.filter(recruitment=case).delete()
-        MemberEvent.objects.filter(pk__in=event_ids).delete()
-        member.category = Category.APPLICANT
-        member.applied_on = case.applied_on_before
-        member.save(update_fields=["category", "applied_on", "updated_at"])
+        member = member_services.take_back_path_events(
+            actor, member, event_ids, category=Category.APPLICANT, applied_on=case.applied_on_before
+        )
         audit.record(
             actor,
             "recruitment.import_undo",

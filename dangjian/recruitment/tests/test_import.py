@@ -124,3 +124,19 @@ def test_an_ended_case_blocks_the_undo(tree, people, sponsors, county_admin, act
         services.end_case(actor_for(county_admin), case, ended_on=date(2026, 3, 1), reason="本人撤回申请")
         with pytest.raises(ConflictError, match="已终止"):
             importing.undo(actor_for(county_admin), batch)
+
+
+def test_path_events_of_another_member_are_not_taken_back(
+    tree, people, county_admin, actor_for, frozen_today
+):
+    from dangjian.core.errors import ServiceError
+    from dangjian.members import services as member_services
+
+    first = people(category="applicant", name="甲申请人", applied_on=date(2023, 1, 1))
+    second = people(category="applicant", name="乙申请人", applied_on=date(2023, 1, 1))
+    foreign = MemberEvent.objects.filter(member=second).values_list("pk", flat=True)[:1]
+    with pytest.raises(ServiceError, match="不属于“甲申请人”"):
+        member_services.take_back_path_events(
+            actor_for(county_admin), first, list(foreign), category="applicant", applied_on=None
+        )
+    assert MemberEvent.objects.filter(pk__in=list(foreign)).exists()
