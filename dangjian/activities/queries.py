@@ -7,13 +7,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.activities import rules
 from dangjian.activities.models import (
     Activity,
+    ActivityKind,
     ActivityOrg,
     ActivityStatus,
     AppliesTo,
@@ -21,11 +24,12 @@ from dangjian.activities.models import (
     AttendanceStatus,
     ComplianceRule,
     Trainee,
-    TrainingClass,
 )
 from dangjian.core.access import subtree_q
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Member
 from dangjian.orgs.models import BRANCH_KINDS, Committee, CommitteeMember, Group, Org, OrgKind, OrgStatus
+from dangjian.reports import registry
+from dangjian.reports.registry import Figure, Period
 
 BRANCH_LIKE = BRANCH_KINDS | {OrgKind.GENERAL_BRANCH}
 COMMITTEE_LIKE = frozenset({OrgKind.COMMITTEE, OrgKind.WORKING_COMMITTEE})
@@ -340,6 +344,46 @@ def subtree_compliance(user, within: Org, reporting: rules.Period) -> list[tuple
     return [(org, results[org.pk]) for org in orgs if results[org.pk].requirements]
 
 
+# Above this many judged orgs the dashboard links to the compliance page instead of computing the colours
+# itself (the page takes about 0.25 s for 400 orgs; a city's root has thousands).
+DASHBOARD_ORG_LIMIT = 1500
+COLOUR_SHADES = {rules.RED: "#C8102E", rules.AMBER: "#E8A317", rules.GREEN: "#3BA272"}
+
+
+def dashboard_compliance(user, org: Org, today: date, limit: int = DASHBOARD_ORG_LIMIT) -> dict | None:
+    """The dashboard panel (registered in apps.py): how many orgs of the subtree are red, amber and green
+    for the current quarter, each colour linking to the compliance list filtered by it."""
+    period = rules.period_of(today, "quarter")
+    orgs = judged_orgs(user, org)
+    if not orgs:
+        return None
+    query = {"within": org.pk, "year": period.start.year, "quarter": (period.start.month - 1) // 3 + 1}
+    page = reverse("activities:compliance")
+    counts = None
+    if len(orgs) <= limit:
+        results = compliance(orgs, period)
+        counts = rules.count_by_colour((c for c in results.values() if c.requirements), today)
+    return {
+        "key": "compliance",
+        "title": f"组织生活落实情况({period.label})",
+        "url": f"{page}?{urlencode(query)}",
+        "note": None if counts is not None else f"范围内党组织较多({len(orgs)}个),请点击各颜色查看。",
+        "items": [
+            {
+                "label": label,
+                "value": None if counts is None else counts[colour],
+                "colour": COLOUR_SHADES[colour],
+                "url": f"{page}?{urlencode({**query, 'colour': colour})}",
+            }
+            for colour, label in (
+                (rules.RED, "未落实(红)"),
+                (rules.AMBER, "待落实(黄)"),
+                (rules.GREEN, "已落实(绿)"),
+            )
+        ],
+    }
+
+
 # --- study hours ----------------------------------------------------------------------------------------
 
 
@@ -411,39 +455,41 @@ class KindFigure:
     code: str
     name: str
     category: str
-    activities: int
-    attendances: int
+    activities: Figure
+    attendances: Figure
+
+
+FIGURE_KEYS = (
+    "activities.held",
+    "activities.present",
+    "activities.study_hours",
+    "activities.secretary_lectures",
+    "activities.training_classes",
+    "activities.trainees",
+    "activities.trainee_hours",
+)
 
 
 def figures(user, within: Org, start: date, end: date) -> dict:
     """The year-end sentences: activities held by kind with their 人次, lectures by secretaries, classes and
-    trainees — each a count of records a link can list."""
-    held = activities_within(user, within).filter(status=ActivityStatus.HELD, held_on__range=(start, end))
-    by_kind = (
-        held.values("kind__code", "kind__name", "kind__category", "kind__sort_order")
-        .annotate(n=Count("pk", distinct=True))
-        .order_by("kind__sort_order")
-    )
-    attendances = dict(
-        Attendance.objects.filter(activity__in=held, status=AttendanceStatus.PRESENT)
-        .values("activity__kind__code")
-        .annotate(n=Count("pk"))
-        .values_list("activity__kind__code", "n")
-    )
-    kinds = [
+    trainees — each an indicator of the registry (``activities.*``) with the link to its records."""
+    period = Period(start, end)
+    kinds = list(ActivityKind.objects.order_by("sort_order", "code"))
+    keys = [f"activities.{what}.{kind.code}" for kind in kinds for what in ("kind", "present")]
+    found = registry.figures(user, within, period, [*keys, *FIGURE_KEYS])
+    rows = [
         KindFigure(
-            r["kind__code"], r["kind__name"], r["kind__category"], r["n"], attendances.get(r["kind__code"], 0)
+            kind.code,
+            kind.name,
+            kind.category,
+            found[f"activities.kind.{kind.code}"],
+            found[f"activities.present.{kind.code}"],
         )
-        for r in by_kind
+        for kind in kinds
     ]
-    classes = TrainingClass.objects.visible_to(user).filter(
-        subtree_q("org__path", within.path), started_on__range=(start, end)
-    )
     return {
-        "kinds": kinds,
-        "secretary_lectures": held.filter(lecturer_is_secretary=True).count(),
-        "classes": classes.count(),
-        "trainees": Trainee.objects.filter(training_class__in=classes).count(),
+        "kinds": [row for row in rows if row.activities.value or row.attendances.value],
+        **{key.removeprefix("activities."): found[key] for key in FIGURE_KEYS},
     }
 
 

@@ -359,7 +359,7 @@ def collection(request, within: int, year: int, month: int | None = None):
     if month is not None and not 1 <= month <= 12:
         raise ServiceError("month 应为 1 至 12。", field="month")
     children = Org.objects.visible_to(request.user).filter(depth=org.depth + 1, path__startswith=org.path)
-    rows = queries.collection([org, *children.order_by("path")], year, month)
+    rows = queries.collection(request.user, org, list(children.order_by("path")), year, month)
     return [
         {
             "org_id": r.org.pk,

@@ -1,17 +1,18 @@
 """Read-only figures about dues: arrears per member and collection per org, each a query or two."""
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 
-from dangjian.core.access import subtree_q
 from dangjian.core.rules import Finding
 from dangjian.dues import rules
 from dangjian.dues.models import DuesBase, DuesBill, DuesPayment
 from dangjian.orgs.models import Org
+from dangjian.reports import registry
+from dangjian.reports.registry import Figure, Period
 
 ZERO = Decimal("0.00")
 
@@ -78,64 +79,82 @@ def member_arrears(member, as_of: date) -> Arrears | None:
     return found[0] if found else None
 
 
+# The collection figures: the name the report uses for each, and its indicator.
+COLLECTION_KEYS = {
+    "billed": "dues.billed_amount",
+    "paid": "dues.paid_amount",
+    "owed": "dues.unpaid_amount",
+    "bills": "dues.bills",
+    "paid_bills": "dues.settled_bills",
+    "voluntary": "dues.voluntary_amount",
+}
+
+
 @dataclass
 class Collection:
+    """One org's collection figures (its whole subtree), each an indicator of the registry with its link."""
+
     org: Org
-    billed: Decimal
-    paid: Decimal
-    bills: int
-    paid_bills: int
-    voluntary: Decimal
+    figures: dict[str, Figure]
+
+    def _value(self, name: str):
+        return self.figures[COLLECTION_KEYS[name]].value
+
+    @property
+    def billed(self) -> Decimal:
+        return self._value("billed")
+
+    @property
+    def paid(self) -> Decimal:
+        return self._value("paid")
 
     @property
     def owed(self) -> Decimal:
-        return self.billed - self.paid
+        return self._value("owed")
+
+    @property
+    def bills(self) -> int:
+        return self._value("bills")
+
+    @property
+    def paid_bills(self) -> int:
+        return self._value("paid_bills")
+
+    @property
+    def voluntary(self) -> Decimal:
+        return self._value("voluntary")
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The records page behind each figure, by the report's name for it."""
+        return {name: self.figures[key].url for name, key in COLLECTION_KEYS.items()}
 
     @property
     def rate(self) -> Decimal | None:
-        """Share of bills paid, in percent with one decimal (None when nothing was billed)."""
+        """Share of bills settled, in percent with one decimal (None when nothing was billed)."""
         if not self.bills:
             return None
         return (Decimal(self.paid_bills * 100) / Decimal(self.bills)).quantize(Decimal("0.1"))
 
 
-def period_q(year: int, month: int | None, lookup: str = "month") -> Q:
+def report_period(year: int, month: int | None = None) -> Period:
+    """The year, or one month of it, as a statistics period."""
     if month:
-        return Q(**{lookup: date(year, month, 1)})
-    return Q(**{f"{lookup}__gte": date(year, 1, 1), f"{lookup}__lt": date(year + 1, 1, 1)})
+        return Period(date(year, month, 1), date(year, month, monthrange(year, month)[1]))
+    return Period.year(year)
 
 
-def collection(orgs: list[Org], year: int, month: int | None = None) -> list[Collection]:
-    """Billed and paid for each org's whole subtree in the year (or one month), one query per org."""
-    money_field = DecimalField(max_digits=14, decimal_places=2)
-    result = []
-    for org in orgs:
-        bills = DuesBill.objects.filter(subtree_q("org__path", org.path)).filter(period_q(year, month))
-        figures = bills.aggregate(
-            billed=Coalesce(Sum("amount"), Value(ZERO), output_field=money_field),
-            paid=Coalesce(
-                Sum("amount", filter=Q(paid_on__isnull=False)), Value(ZERO), output_field=money_field
-            ),
-            bills=Count("pk"),
-            paid_bills=Count("pk", filter=Q(paid_on__isnull=False) | Q(amount=0)),
-        )
-        payments = DuesPayment.objects.filter(subtree_q("org__path", org.path))
-        if month:
-            payments = payments.filter(paid_on__year=year, paid_on__month=month)
-        else:
-            payments = payments.filter(paid_on__year=year)
-        voluntary = payments.aggregate(v=Sum("voluntary_amount"))["v"] or ZERO
-        result.append(
-            Collection(
-                org,
-                cents(figures["billed"]),
-                cents(figures["paid"]),
-                figures["bills"],
-                figures["paid_bills"],
-                cents(voluntary),
-            )
-        )
-    return result
+def collection(
+    user, within: Org, children: list[Org], year: int, month: int | None = None
+) -> list[Collection]:
+    """Billed, paid, owed, bills and voluntary amounts for ``within``'s subtree and for each of its direct
+    subordinates ``children`` (each with its subtree), in the year or one month: the registry's
+    ``dues.*`` indicators (one query per source for the total, one grouped query for the children)."""
+    period = report_period(year, month)
+    keys = list(COLLECTION_KEYS.values())
+    total = registry.figures(user, within, period, keys)
+    by_child = registry.figures_by_child(user, within, children, period, keys)
+    return [Collection(within, total)] + [Collection(child, by_child[child.pk]) for child in children]
 
 
 @dataclass

@@ -255,7 +255,7 @@ def report(request):
         Org.objects.visible_to(request.user).filter(depth=within.depth + 1, path__startswith=within.path)
     )
     children.sort(key=lambda o: o.path)
-    rows = queries.collection([within, *children], year, month)
+    rows = queries.collection(request.user, within, children, year, month)
     period = f"{year}年{month}月" if month else f"{year}年"
     if wants_export(request):
         data_rows = (
@@ -277,7 +277,6 @@ def report(request):
         return xlsx_response(
             f"党费收缴统计-{within.name}-{period}.xlsx", [Sheet("收缴统计", headers, data_rows)]
         )
-    bill_query = f"year={year}" if not month else f"month={year}-{month:02d}"
     return render(
         request,
         "dues/report.html",
@@ -287,7 +286,6 @@ def report(request):
             "period": period,
             "year": year,
             "month": month,
-            "bill_query": bill_query,
         },
     )
 

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max
+from django.db.models import Max
+from django.utils import timezone
 
 from dangjian.core.access import subtree_q
 from dangjian.core.rules import Finding, Level
 from dangjian.members.models import Education, Member, MemberEvent, MemberEventKind, Occupation
-from dangjian.members.rules import age_on
 from dangjian.orgs.models import Org
 from dangjian.recruitment import rules
 from dangjian.recruitment.models import (
+    STAGES,
     AnnualPlan,
     Assessment,
     Recruitment,
@@ -25,9 +26,10 @@ from dangjian.recruitment.models import (
     Step,
     StepKind,
     Vote,
-    stage_of,
 )
 from dangjian.recruitment.services import current_switches, person_facts, probation_checks
+from dangjian.reports import registry
+from dangjian.reports.registry import Figure, Period
 
 COLLEGE_OR_ABOVE = frozenset({Education.POSTGRADUATE, Education.BACHELOR, Education.COLLEGE})
 # 生产、工作一线 as counted here: workers, farmers and professionals [L — local practice differs].
@@ -151,6 +153,15 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+# The admission figures of a plan row: the attribute of ``Fulfilment`` and its indicator (reports registry).
+ADMISSION_KEYS = {
+    "admitted": "flows.admitted",
+    "under_35": "recruitment.admitted_young",
+    "college": "recruitment.admitted_college",
+    "frontline": "recruitment.admitted_frontline",
+}
+
+
 @dataclass
 class Fulfilment:
     org: Org
@@ -162,6 +173,8 @@ class Fulfilment:
     frontline: int = 0
     late: int = 0  # admitted from 1 December
     plans: list[AnnualPlan] = field(default_factory=list)
+    # The records page behind each figure, by attribute name ("admitted", "under_35", …, "late").
+    links: dict[str, str] = field(default_factory=dict)
 
     @property
     def share_of_plan(self) -> Decimal | None:
@@ -193,6 +206,12 @@ class Fulfilment:
         """A structure target of a single plan (a sum of plans has no single target)."""
         return getattr(self.plans[0], name) if len(self.plans) == 1 else None
 
+    def take(self, figures: dict[str, Figure], late: Figure) -> None:
+        for name, key in ADMISSION_KEYS.items():
+            setattr(self, name, figures[key].value)
+            self.links[name] = figures[key].url
+        self.late, self.links["late"] = late.value, late.url
+
 
 def planned_in(plans: list[AnnualPlan], org: Org) -> tuple[int | None, list[AnnualPlan]]:
     """The quota of a subtree: the plan set on the org itself, else the sum of the topmost plans below it."""
@@ -209,36 +228,34 @@ def planned_in(plans: list[AnnualPlan], org: Org) -> tuple[int | None, list[Annu
 def fulfilment(user, within: Org, year: int) -> tuple[Fulfilment, list[Fulfilment]]:
     """Admitted vs planned for the subtree and for each of its direct subordinates.
 
-    Admitted = 接收为预备党员 member events dated in the year (the same fact the statistics count),
-    in the subtree."""
-    children = list(Org.objects.visible_to(user).filter(path__startswith=within.path, depth=within.depth + 1))
+    Admitted = 接收为预备党员 member events dated in the year (``flows.admitted`` of the registry, the
+    figure the statistics tables show), with its structure (``recruitment.admitted_*``) and the
+    admissions from 1 December (the same indicator over December), each with its records link."""
+    children = list(
+        Org.objects.visible_to(user)
+        .filter(path__startswith=within.path, depth=within.depth + 1)
+        .order_by("path")
+    )
     plans = list(
         AnnualPlan.objects.visible_to(user)
         .filter(subtree_q("org__path", within.path), year=year)
         .select_related("org")
     )
-    admitted = (
-        MemberEvent.objects.visible_to(user)
-        .filter(subtree_q("org__path", within.path), kind=MemberEventKind.ADMITTED)
-        .filter(occurred_on__gte=date(year, 1, 1), occurred_on__lte=date(year, 12, 31))
-        .values_list(
-            "org__path", "occurred_on", "member__birth_date", "member__education", "member__occupation"
-        )
-    )
     rows = {}
     for org in [within, *children]:
         planned, used = planned_in(plans, org)
         rows[org.pk] = Fulfilment(org, year, planned, plans=used)
-    late_from = date(year, *CRASH_FROM_MONTH_DAY)
-    for path, day, birth, education, occupation in admitted:
-        for org in [within, *children]:
-            if path.startswith(org.path):
-                row = rows[org.pk]
-                row.admitted += 1
-                row.under_35 += age_on(birth, day) <= YOUNG_AGE
-                row.college += education in COLLEGE_OR_ABOVE
-                row.frontline += occupation in FRONTLINE
-                row.late += day >= late_from
+    period, december = Period.year(year), Period(date(year, *CRASH_FROM_MONTH_DAY), date(year, 12, 31))
+    keys = list(ADMISSION_KEYS.values())
+    late_key = ADMISSION_KEYS["admitted"]
+    rows[within.pk].take(
+        registry.figures(user, within, period, keys),
+        registry.figures(user, within, december, [late_key])[late_key],
+    )
+    by_child = registry.figures_by_child(user, within, children, period, keys)
+    late_by_child = registry.figures_by_child(user, within, children, december, [late_key])
+    for child in children:
+        rows[child.pk].take(by_child[child.pk], late_by_child[child.pk][late_key])
     return rows[within.pk], [rows[c.pk] for c in children]
 
 
@@ -298,10 +315,9 @@ def archive_audit(user, within: Org, year: int) -> list[AuditRow]:
     return rows
 
 
-def stage_counts(user, within: Org) -> dict[int, int]:
-    """Open cases in the subtree by stage (1–5), in one grouped query."""
-    counts = dict.fromkeys(range(1, 6), 0)
-    grouped = cases_in(user, within).open().order_by().values_list("last_step").annotate(n=Count("pk"))
-    for last, n in grouped:
-        counts[stage_of(max(last, 1))] += n
-    return counts
+def stage_counts(user, within: Org) -> dict[int, Figure]:
+    """Open cases in the subtree by stage (1–5): the registry's ``recruitment.stage_<n>``, one query.
+    The cases are counted as they stand now; the period only dates the records link."""
+    keys = {number: f"recruitment.stage_{number}" for number, _, _ in STAGES}
+    found = registry.figures(user, within, Period.year(timezone.localdate().year), keys.values())
+    return {number: found[key] for number, key in keys.items()}

@@ -66,6 +66,58 @@ SERIES = {
 }
 
 
+# Headline figures of the other apps' indicators (development, organizational life, dues), this year;
+# a key whose app is not installed is left out.
+WORK_HEADLINE = (
+    "recruitment.activists",
+    "recruitment.candidates",
+    "activities.held",
+    "activities.present",
+    "dues.paid_amount",
+    "dues.unpaid_amount",
+)
+
+# Panels other apps add to the dashboard. Reports cannot import them (they import reports for their
+# indicators), so an app registers a function in its AppConfig.ready(), as with core.workbench:
+#     register_panel(fn)   fn(user, org, today) answers None (nothing to show) or a dict with ``key``,
+#                          ``title`` and ``items`` [{"label", "value", "url", "colour"}], drawn as a pie
+#                          whose slices open their ``url``; ``note`` and ``url`` (the whole list) optional.
+Panel = Callable[[object, Org, date], dict | None]
+_panels: list[Panel] = []
+
+
+def register_panel(panel: Panel) -> Panel:
+    if panel not in _panels:
+        _panels.append(panel)
+    return panel
+
+
+def unregister_panel(panel: Panel) -> None:
+    """For tests: take a registered panel away again."""
+    if panel in _panels:
+        _panels.remove(panel)
+
+
+def panels_for(user, org: Org, today: date) -> list[dict]:
+    return [found for found in (panel(user, org, today) for panel in _panels) if found]
+
+
+def work_headline(user, org: Org, period: Period) -> list[dict]:
+    """The headline figures of development, organizational life and dues (one query per source)."""
+    keys = [key for key in WORK_HEADLINE if registry.get(key) is not None]
+    found = registry.figures(user, org, period, keys)
+    return [
+        {
+            "key": key,
+            "label": figure.name + ("(当前)" if figure.indicator.source.current else "(今年)"),
+            "value": figure.value,
+            "unit": figure.unit,
+            "url": figure.url,
+        }
+        for key, figure in found.items()
+    ]
+
+
 def query(org: Org, period: Period) -> str:
     return urlencode({"org": org.pk, "from": period.start.isoformat(), "to": period.end.isoformat()})
 
@@ -135,6 +187,8 @@ def build(user, org: Org, today: date, records_url: Callable[[str], str]) -> dic
             for key in HEADLINE
         ],
         "charts": {name: series(name) for name in SERIES},
+        "work_headline": work_headline(user, org, period),
+        "panels": panels_for(user, org, today),
         "trend": trend(user, org, today, link),
         "reminders": {
             "count": None if reminders is None else len(reminders),

@@ -14,11 +14,14 @@ registry is first read): define a ``Source`` for their records and call ``regist
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from importlib import import_module
+from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.urls import reverse
 
 from dangjian.core.access import subtree_q
 from dangjian.orgs.models import Org
@@ -50,6 +53,7 @@ class Source:
     counted under (its org of record); ``base(period)`` selects the records that exist for the period
     (e.g. members on the roll on the period's end); ``date_field`` is shown in drill-down lists.
     ``columns`` are (header, callable(record)) for the drill-down page and its Excel export.
+    ``current`` marks records counted as they stand today (no dated history), whatever the period.
     """
 
     key: str
@@ -62,6 +66,9 @@ class Source:
     columns: tuple[tuple[str, Callable], ...] = ()
     detail_url: Callable | None = None
     org_of: Callable = lambda record: record.org
+    # The records are counted as they stand now whatever the period (state kept without dated history,
+    # e.g. open development cases by stage): pages say so instead of naming the period.
+    current: bool = False
 
     def records(self, user, org: Org, period: Period, direct: bool = False) -> QuerySet:
         """The records of the org's subtree (only those kept at the org itself when ``direct``)."""
@@ -87,6 +94,15 @@ class Indicator:
     # The aggregate over the filtered records, given the filter: Count("pk", filter=…) by default;
     # an indicator of amounts passes e.g. ``lambda q: Sum("amount", filter=q)``.
     aggregate: Callable[[Q], object] = count_aggregate
+    # Amounts: the value is a Decimal rounded to this many places (SQLite hands sums back as floats
+    # turned into Decimals, "12.5" for 12.50), and 0.00 rather than 0 when nothing is counted.
+    places: int | None = None
+
+    def finish(self, value):
+        """The aggregate as displayed and answered: 0 for no records, amounts as Decimals of ``places``."""
+        if self.places is None:
+            return value or 0
+        return Decimal(value or 0).quantize(Decimal(1).scaleb(-self.places))
 
     def records(self, user, org: Org, period: Period, direct: bool = False) -> QuerySet:
         source = self.source
@@ -99,7 +115,7 @@ class Indicator:
         """The figure for the org's subtree (only the org's own records when ``direct``)."""
         if direct:
             records = self.source.records(user, org, period, direct=True).order_by()
-            return records.aggregate(value=self.aggregate(self.q(period)))["value"] or 0
+            return self.finish(records.aggregate(value=self.aggregate(self.q(period)))["value"])
         return compute(user, org, period, [self])[self.key]
 
 
@@ -107,6 +123,9 @@ class Indicator:
 class Registry:
     indicators: dict[str, Indicator] = field(default_factory=dict)
     discovered: bool = False
+    # Functions (key) -> Indicator | None for keys not registered one by one: indicators of rows of a
+    # code table an administrator extends (activities.kind.<code> of a kind added after deployment).
+    resolvers: list[Callable[[str], "Indicator | None"]] = field(default_factory=list)
 
     def register(self, indicator: Indicator) -> Indicator:
         known = self.indicators.get(indicator.key)
@@ -135,7 +154,16 @@ class Registry:
 
     def get(self, key: str) -> Indicator | None:
         self.autodiscover()
-        return self.indicators.get(key)
+        found = self.indicators.get(key)
+        for resolve in self.resolvers if found is None else ():
+            found = resolve(key)
+            if found is not None:
+                break
+        return found
+
+    def register_resolver(self, resolve: Callable[[str], "Indicator | None"]) -> None:
+        if resolve not in self.resolvers:
+            self.resolvers.append(resolve)
 
 
 registry = Registry()
@@ -147,6 +175,17 @@ def register(indicator: Indicator) -> Indicator:
 
 def get(key: str) -> Indicator | None:
     return registry.get(key)
+
+
+def register_resolver(resolve: Callable[[str], Indicator | None]) -> None:
+    """Answer keys that are not registered one by one (see ``Registry.resolvers``); ``resolve`` must
+    answer the same indicator object for the same key, so figures group by source as usual."""
+    registry.register_resolver(resolve)
+
+
+def money_sum(lookup: str):
+    """The aggregate of an amount indicator: ``Sum(lookup, filter=…)`` (Decimal; pair it with ``places=2``)."""
+    return lambda condition: Sum(lookup, filter=condition)
 
 
 def all_indicators() -> list[Indicator]:
@@ -195,7 +234,7 @@ def compute(user, org: Org, period: Period, indicators: list[Indicator]) -> dict
             .order_by()
             .aggregate(**{ind.key: ind.aggregate(ind.q(period)) for ind in members})
         )
-        values.update({key: value or 0 for key, value in totals.items()})
+        values.update({ind.key: ind.finish(totals[ind.key]) for ind in members})
     return values
 
 
@@ -226,5 +265,73 @@ def compute_by_child(
         )
         for row in rows:
             branch = row.pop("_branch")
-            found.setdefault(branch, {}).update({key: value or 0 for key, value in row.items()})
+            found.setdefault(branch, {}).update({ind.key: ind.finish(row[ind.key]) for ind in members})
     return found
+
+
+# --- figures with their links, for the pages of every app -----------------------------------------------
+
+
+def records_url(key: str, org: Org, period: Period, direct: bool = False) -> str:
+    """The page of the records behind a figure (``reports:records``: the list with its Excel export)."""
+    query = {"org": org.pk, "from": period.start.isoformat(), "to": period.end.isoformat()}
+    if direct:
+        query["direct"] = "1"
+    return f"{reverse('reports:records', args=[key])}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A displayed number: the indicator, its value for one org and period, and the link to its records."""
+
+    indicator: Indicator
+    value: int | Decimal
+    url: str
+
+    @property
+    def key(self) -> str:
+        return self.indicator.key
+
+    @property
+    def name(self) -> str:
+        return self.indicator.name
+
+    @property
+    def unit(self) -> str:
+        return self.indicator.unit
+
+
+def lookup(keys) -> list[Indicator]:
+    """The indicators of ``keys`` (a missing key is a programming error, raised as KeyError)."""
+    found = []
+    for key in keys:
+        indicator = get(key)
+        if indicator is None:
+            raise KeyError(f"no indicator {key!r}")
+        found.append(indicator)
+    return found
+
+
+def figures(user, org: Org, period: Period, keys) -> dict[str, Figure]:
+    """The figures of ``keys`` for the org's subtree, one query per source, each with its records link."""
+    indicators = lookup(dict.fromkeys(keys))
+    values = compute(user, org, period, indicators)
+    return {ind.key: Figure(ind, values[ind.key], records_url(ind.key, org, period)) for ind in indicators}
+
+
+def figures_by_child(user, org: Org, children, period: Period, keys) -> dict[int, dict[str, Figure]]:
+    """The figures of ``keys`` for each org of ``children`` (direct subordinates of ``org``), each for
+    its whole subtree: one grouped query per source (``compute_by_child``), a child without records 0."""
+    indicators = lookup(dict.fromkeys(keys))
+    found = compute_by_child(user, org, period, indicators)
+    return {
+        child.pk: {
+            ind.key: Figure(
+                ind,
+                found.get(child.path, {}).get(ind.key, ind.finish(None)),
+                records_url(ind.key, child, period),
+            )
+            for ind in indicators
+        }
+        for child in children
+    }

@@ -383,3 +383,27 @@ def test_the_outsider_sees_nothing_through_the_api(tree, outsider, hidden_ids, c
     assert walked > 8, "the walk found too few API routes"
     assert state() == before
     assert not Org.objects.filter(code="HACK1").exists()
+
+
+def test_the_outsider_sees_no_figure_of_another_subtree(tree, outsider, hidden_ids, client, actor_for):
+    """Every indicator of the registry (those of activities, recruitment and dues too) behind the
+    records page and the API: 甲县委 answers 404, and the outsider's own figures name nothing of it."""
+    from dangjian.reports import registry
+
+    _, raw = account_services.issue_token(actor_for(outsider, "api"))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    wide = {"from": "2000-01-01"}
+    client.force_login(outsider)
+    keys = [indicator.key for indicator in registry.all_indicators()]
+    assert any(key.startswith("activities.") for key in keys) and any(key.startswith("dues.") for key in keys)
+    for key in keys:
+        hidden = {"org": tree["county_a"].pk, **wide}
+        assert client.get(f"/reports/indicators/{key}/", hidden).status_code == 404, key
+        assert client.get(f"/api/v1/indicators/{key}", hidden, **headers).status_code == 404, key
+        for url, extra in (
+            (f"/reports/indicators/{key}/", {}),
+            (f"/api/v1/indicators/{key}/records", headers),
+        ):
+            response = client.get(url, wide, **extra)
+            assert response.status_code == 200, url
+            assert_hidden(response, f"GET {url}")

@@ -88,7 +88,10 @@ def test_lists_todo_plans_audit_and_rule_sets(login, dept_admin, walk, tree, fro
     assert "申请人" in client.get(f"/recruitment/?within={tree['city'].pk}&status=all").content.decode()
     assert client.get(f"/recruitment/todo/?within={tree['city'].pk}").status_code == 200
     plans = client.get(f"/recruitment/plans/?within={tree['city'].pk}&year=2024").content.decode()
-    assert "共发展党员1名" in plans
+    admitted = (
+        f"/reports/indicators/flows.admitted/?org={tree['city'].pk}&amp;from=2024-01-01&amp;to=2024-12-31"
+    )
+    assert f'共发展党员<a href="{admitted}">1</a>名' in plans
     audit = client.get(f"/recruitment/audit/?within={tree['city'].pk}&year=2024&all=1").content.decode()
     assert "2024年共接收预备党员1名" in audit
     rule_sets = client.get("/recruitment/rule-sets/").content.decode()
@@ -115,7 +118,7 @@ def test_a_plan_is_set_by_the_upper_org(login, county_admin, tree, walk, frozen_
     )
     assert response.status_code == 302
     page = client.get(f"/recruitment/plans/?within={tree['county_a'].pk}&year=2024").content.decode()
-    assert "共发展党员1名,占2024年度发展党员计划(2名)的50.0%" in page
+    assert ">1</a>名,占2024年度发展党员计划(2名)的50.0%" in page
     # The county may not set its own quota: that is the city's.
     response = client.post(
         "/recruitment/plans/set/", {"org_code": tree["county_a"].code, "year": 2024, "quota": 5}

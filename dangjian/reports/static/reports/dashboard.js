@@ -69,6 +69,20 @@
     ],
   }, function (params) { return params.seriesIndex === 0 ? trend.member_links : trend.admitted_links; });
 
+  // Panels of other apps (e.g. the compliance colours of organizational life): a pie whose slices keep
+  // their own colours and open their own lists; a panel without values is only its list of links.
+  (data.panels || []).forEach(function (panel) {
+    if (!document.getElementById("chart-panel-" + panel.key)) { return; }
+    var items = panel.items.map(function (item) {
+      return { name: item.label, value: item.value, itemStyle: { color: item.colour } };
+    });
+    make("panel-" + panel.key, {
+      legend: { bottom: 0, textStyle: text },
+      series: [{ type: "pie", radius: ["35%", "62%"], center: ["50%", "50%"], data: items,
+                 label: { color: "#FFF", formatter: "{b}\n{c}" } }],
+    }, function () { return panel.items.map(function (item) { return item.url; }); });
+  });
+
   window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
   var board = document.getElementById("dashboard");
   document.getElementById("fullscreen-button").addEventListener("click", function () {

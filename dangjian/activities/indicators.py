@@ -1,0 +1,273 @@
+"""The figures of organizational life and education in the indicator registry (reports).
+
+Activities are counted under their HOST org (``Activity.org``): a joint activity counts once, at the org
+that held it, so a subtree's figure is the sum of its subordinates' figures and a joint activity of two
+branches of the same committee is not counted twice at the committee. (Compliance, which judges each
+org, still counts a joint activity for every org taking part.) Attendance (人次) is counted under the
+org of record the member had when the attendance list was filled (``Attendance.org``). Only activities
+held (status 已召开) and dated in the period count. Training classes count by their start date, under
+the org running them; trainees with their class.
+
+Activity kinds are a code table: the kinds seeded from GLOSSARY.md are registered one by one below;
+a kind an administrator adds later is answered by ``kind_indicator`` through the registry's resolver,
+so ``activities.kind.<code>`` exists for every kind.
+"""
+
+from functools import cache
+
+from django.db.models import Q
+from django.urls import reverse
+
+from dangjian.activities.defaults import KINDS
+from dangjian.activities.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Attendance,
+    AttendanceStatus,
+    KindCategory,
+    Trainee,
+    TrainingClass,
+)
+from dangjian.reports.registry import Indicator, Period, Source, money_sum, register, register_resolver
+
+PRESENT = Q(status=AttendanceStatus.PRESENT)
+
+
+def held_in(period: Period, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status": ActivityStatus.HELD}) & period.q(f"{prefix}held_on")
+
+
+ACTIVITIES = Source(
+    key="activities",
+    name="组织生活和学习教育活动",
+    model=Activity,
+    path_lookup="org__path",
+    base=held_in,
+    select_related=("org", "kind", "group"),
+    order_by=("-held_on", "org__path", "-pk"),
+    columns=(
+        ("主题", lambda a: a.topic),
+        ("类型", lambda a: a.kind.name),
+        ("日期", lambda a: a.held_on),
+        ("主办党组织", lambda a: a.org.name),
+        ("党小组", lambda a: a.group.name if a.group_id else ""),
+        ("授课人", lambda a: a.lecturer),
+        ("书记讲党课", lambda a: a.lecturer_is_secretary),
+        ("学时", lambda a: a.study_hours),
+    ),
+    detail_url=lambda a: reverse("activities:detail", args=[a.pk]),
+)
+
+ATTENDANCE = Source(
+    key="activity_attendance",
+    name="活动出勤",
+    model=Attendance,
+    path_lookup="org__path",
+    base=lambda period: held_in(period, "activity__"),
+    select_related=("member", "org", "activity", "activity__kind"),
+    order_by=("-activity__held_on", "activity_id", "org__path", "member__name_initials", "pk"),
+    columns=(
+        ("姓名", lambda r: r.member.name),
+        ("所在党组织", lambda r: r.org.name),
+        ("活动", lambda r: r.activity.topic),
+        ("类型", lambda r: r.activity.kind.name),
+        ("日期", lambda r: r.activity.held_on),
+        ("出勤", lambda r: r.get_status_display()),
+        ("学时", lambda r: r.activity.study_hours),
+    ),
+    detail_url=lambda r: reverse("activities:detail", args=[r.activity_id]),
+)
+
+CLASSES = Source(
+    key="training_classes",
+    name="培训班",
+    model=TrainingClass,
+    path_lookup="org__path",
+    base=lambda period: period.q("started_on"),
+    select_related=("org",),
+    order_by=("-started_on", "-pk"),
+    columns=(
+        ("培训班名称", lambda c: str(c)),
+        ("举办党组织", lambda c: c.org.name),
+        ("开班日期", lambda c: c.started_on),
+        ("结业日期", lambda c: c.ended_on),
+        ("学时", lambda c: c.hours),
+    ),
+    detail_url=lambda c: reverse("activities:training_detail", args=[c.pk]),
+)
+
+TRAINEES = Source(
+    key="trainees",
+    name="培训班学员",
+    model=Trainee,
+    path_lookup="training_class__org__path",
+    base=lambda period: period.q("training_class__started_on"),
+    select_related=("training_class", "training_class__org", "member"),
+    order_by=("-training_class__started_on", "training_class_id", "pk"),
+    columns=(
+        ("姓名", lambda t: t.name),
+        ("培训班", lambda t: str(t.training_class)),
+        ("举办党组织", lambda t: t.training_class.org.name),
+        ("开班日期", lambda t: t.training_class.started_on),
+        ("学时", lambda t: t.hours),
+    ),
+    detail_url=lambda t: reverse("activities:training_detail", args=[t.training_class_id]),
+    org_of=lambda t: t.training_class.org,
+)
+
+
+def fixed(condition: Q):
+    return lambda period: condition
+
+
+HOST = "按主办党组织统计,联合开展的活动只在主办党组织计一次"
+register(
+    Indicator(
+        "activities.held",
+        "开展活动",
+        f"期间已召开的组织生活和学习教育活动次数({HOST})。",
+        "次",
+        ACTIVITIES,
+        group="activities",
+    )
+)
+for category in KindCategory:
+    register(
+        Indicator(
+            f"activities.category.{category.value}",
+            f"{category.label}活动",
+            f"期间已召开的、类型属于“{category.label}”类的活动次数({HOST})。",
+            "次",
+            ACTIVITIES,
+            fixed(Q(kind__category=category.value)),
+            group="activities",
+        )
+    )
+register(
+    Indicator(
+        "activities.secretary_lectures",
+        "书记讲党课",
+        f"期间已召开、登记为书记讲党课(授课人为书记)的活动次数({HOST})。",
+        "次",
+        ACTIVITIES,
+        fixed(Q(lecturer_is_secretary=True)),
+        group="activities",
+    )
+)
+
+
+def _kind_held(code: str, name: str) -> Indicator:
+    return Indicator(
+        f"activities.kind.{code}",
+        name,
+        f"期间已召开的“{name}”次数({HOST})。",
+        "次",
+        ACTIVITIES,
+        fixed(Q(kind__code=code)),
+        group="activity_kinds",
+    )
+
+
+def _kind_present(code: str, name: str) -> Indicator:
+    return Indicator(
+        f"activities.present.{code}",
+        f"{name}参加人次",
+        f"期间已召开的“{name}”中出勤为“实到”的人次(按党员填入出勤名单时的组织关系所在党组织统计)。",
+        "人次",
+        ATTENDANCE,
+        fixed(PRESENT & Q(activity__kind__code=code)),
+        group="activity_attendance",
+    )
+
+
+for code, name, *_ in KINDS:
+    register(_kind_held(code, name))
+    register(_kind_present(code, name))
+
+
+@cache
+def _resolved(prefix: str, code: str, name: str) -> Indicator:
+    """One object per kind (and name), so repeated look-ups group into one query like registered ones."""
+    return (_kind_held if prefix == "activities.kind." else _kind_present)(code, name)
+
+
+def kind_indicator(key: str) -> Indicator | None:
+    """``activities.kind.<code>`` and ``activities.present.<code>`` of a kind added to the code table
+    after the seeded ones (the registry's resolver)."""
+    for prefix in ("activities.kind.", "activities.present."):
+        if key.startswith(prefix):
+            code = key.removeprefix(prefix)
+            name = ActivityKind.objects.filter(code=code).values_list("name", flat=True).first()
+            return _resolved(prefix, code, name) if name else None
+    return None
+
+
+register_resolver(kind_indicator)
+
+register(
+    Indicator(
+        "activities.present",
+        "参加活动人次",
+        "期间已召开的活动中出勤为“实到”的人次(按党员填入出勤名单时的组织关系所在党组织统计)。",
+        "人次",
+        ATTENDANCE,
+        fixed(PRESENT),
+        group="activity_attendance",
+    )
+)
+register(
+    Indicator(
+        "activities.expected",
+        "应参加活动人次",
+        "期间已召开的活动的应到人次,即出勤名单的全部行(实到、请假、缺席和未签到)。",
+        "人次",
+        ATTENDANCE,
+        group="activity_attendance",
+    )
+)
+register(
+    Indicator(
+        "activities.study_hours",
+        "活动学时",
+        "期间已召开的活动中,出勤为“实到”的每一人次计入该活动学时之和(不含培训班学时)。",
+        "学时",
+        ATTENDANCE,
+        fixed(PRESENT),
+        aggregate=money_sum("activity__study_hours"),
+        places=1,
+        group="activity_attendance",
+    )
+)
+register(
+    Indicator(
+        "activities.training_classes",
+        "举办培训班",
+        "期间开班的培训班期数(每期一条记录,按举办党组织统计)。",
+        "期",
+        CLASSES,
+        group="training",
+    )
+)
+register(
+    Indicator(
+        "activities.trainees",
+        "培训班学员",
+        "期间开班的培训班的学员人次(含非党员学员,按培训班的举办党组织统计)。",
+        "人次",
+        TRAINEES,
+        group="training",
+    )
+)
+register(
+    Indicator(
+        "activities.trainee_hours",
+        "培训班学时",
+        "期间开班的培训班学员所获学时之和(按培训班的举办党组织统计)。",
+        "学时",
+        TRAINEES,
+        aggregate=money_sum("hours"),
+        places=1,
+        group="training",
+    )
+)
