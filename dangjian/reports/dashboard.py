@@ -79,10 +79,12 @@ WORK_HEADLINE = (
 
 # Panels other apps add to the dashboard. Reports cannot import them (they import reports for their
 # indicators), so an app registers a function in its AppConfig.ready(), as with core.workbench:
-#     register_panel(fn)   fn(user, org, today) answers None (nothing to show) or a dict with ``key``,
-#                          ``title`` and ``items`` [{"label", "value", "url", "colour"}], drawn as a pie
-#                          whose slices open their ``url``; ``note`` and ``url`` (the whole list) optional.
-Panel = Callable[[object, Org, date], dict | None]
+#     register_panel(fn)   fn(user, org, today, full=False) answers None (nothing to show) or a dict with
+#                          ``key``, ``title`` and ``items`` [{"label", "value", "url", "colour"}], drawn as a
+#                          pie whose slices open their ``url``; ``note`` and ``url`` (the whole list)
+#                          optional. A panel too slow to count with the page answers ``later`` true (values
+#                          None): the page then asks ``panel(key, ..., full=True)`` by its own request.
+Panel = Callable[..., dict | None]
 _panels: list[Panel] = []
 
 
@@ -100,6 +102,15 @@ def unregister_panel(panel: Panel) -> None:
 
 def panels_for(user, org: Org, today: date) -> list[dict]:
     return [found for found in (panel(user, org, today) for panel in _panels) if found]
+
+
+def panel(key: str, user, org: Org, today: date) -> dict | None:
+    """The panel ``key`` with all its figures, however long they take (the page's second request)."""
+    for make in _panels:
+        found = make(user, org, today, full=True)
+        if found and found["key"] == key:
+            return found
+    return None
 
 
 def work_headline(user, org: Org, period: Period) -> list[dict]:

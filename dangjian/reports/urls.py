@@ -9,4 +9,5 @@ urlpatterns = [
     path("indicators/", views.indicator_list, name="indicators"),
     path("indicators/<str:key>/", views.records, name="records"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("dashboard/panels/<str:key>/", views.dashboard_panel, name="dashboard_panel"),
 ]

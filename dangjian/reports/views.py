@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 import xlsxwriter
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -215,4 +215,17 @@ def dashboard_page(request):
     data = dashboard.build(
         request.user, org, today, records_url=lambda key: reverse("reports:records", args=[key])
     )
+    for found in data["panels"]:
+        if found.get("later"):
+            found["later_url"] = reverse("reports:dashboard_panel", args=[found["key"]]) + f"?org={org.pk}"
     return render(request, "reports/dashboard.html", {"org": org, "today": today, "data": data})
+
+
+def dashboard_panel(request, key: str):
+    """A dashboard panel's figures by themselves: fetched by the dashboard after it has been shown, for a
+    subtree whose panel takes longer to count than the page should wait."""
+    org = org_of(request)
+    found = dashboard.panel(key, request.user, org, timezone.localdate())
+    if found is None:
+        raise Http404("没有这一统计。")
+    return JsonResponse(found)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
+import time_machine
 
 from dangjian.activities.models import (
     Activity,
@@ -460,6 +461,29 @@ def test_a_panel_above_the_limit_only_links(work, tree, dept_admin):
     panel = queries.dashboard_compliance(dept_admin, tree["city"], date(2026, 3, 1), limit=2)
     assert [item["value"] for item in panel["items"]] == [None, None, None]
     assert panel["note"] and "colour=red" in panel["items"][0]["url"]
+
+
+def test_a_large_subtree_gets_its_panel_after_the_page(work, tree, dept_admin, outsider, login, monkeypatch):
+    """Above the page's limit the dashboard comes at once and asks for the colours by a second request."""
+    from dangjian.activities import queries
+
+    with time_machine.travel(date(2026, 3, 1), tick=False):
+        counted = queries.dashboard_compliance(dept_admin, tree["city"], date(2026, 3, 1))
+        monkeypatch.setattr(queries, "DASHBOARD_ORG_LIMIT", 2)
+        client = login(dept_admin)
+        board = client.get("/reports/dashboard/", {"org": tree["city"].pk})
+        panel = next(p for p in board.context["data"]["panels"] if p["key"] == "compliance")
+        assert panel["later"] and [item["value"] for item in panel["items"]] == [None, None, None]
+        assert "正在统计" in panel["note"]
+        full = client.get(panel["later_url"]).json()
+        assert full["note"] is None and full["items"] == counted["items"]
+        assert sum(item["value"] for item in full["items"]) == 6
+        monkeypatch.setattr(queries, "DASHBOARD_WIDE_LIMIT", 2)
+        beyond = client.get(panel["later_url"]).json()
+        assert [item["value"] for item in beyond["items"]] == [None, None, None]
+        assert not beyond["later"] and "请点击" in beyond["note"]
+        assert client.get("/reports/dashboard/panels/nothing/", {"org": tree["city"].pk}).status_code == 404
+        assert login(outsider).get(panel["later_url"]).status_code == 404
 
 
 # --- scope ------------------------------------------------------------------------------------------------

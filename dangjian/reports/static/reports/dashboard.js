@@ -70,9 +70,9 @@
   }, function (params) { return params.seriesIndex === 0 ? trend.member_links : trend.admitted_links; });
 
   // Panels of other apps (e.g. the compliance colours of organizational life): a pie whose slices keep
-  // their own colours and open their own lists; a panel without values is only its list of links.
-  (data.panels || []).forEach(function (panel) {
-    if (!document.getElementById("chart-panel-" + panel.key)) { return; }
+  // their own colours and open their own lists; a panel without values is only its list of links. A panel
+  // too slow to count with the page ("later") is fetched by itself once the page is shown.
+  function drawPanel(panel) {
     var items = panel.items.map(function (item) {
       return { name: item.label, value: item.value, itemStyle: { color: item.colour } };
     });
@@ -81,6 +81,28 @@
       series: [{ type: "pie", radius: ["35%", "62%"], center: ["50%", "50%"], data: items,
                  label: { color: "#FFF", formatter: "{b}\n{c}" } }],
     }, function () { return panel.items.map(function (item) { return item.url; }); });
+  }
+
+  function showLater(panel) {
+    var waiting = document.getElementById("waiting-panel-" + panel.key);
+    fetch(panel.later_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
+      .then(function (full) {
+        if (full.note) { waiting.querySelector("p").textContent = full.note; return; }
+        waiting.classList.add("d-none");
+        document.getElementById("chart-panel-" + full.key).classList.remove("d-none");
+        drawPanel(full);
+        var links = document.querySelectorAll("#links-panel-" + full.key + " a");
+        full.items.forEach(function (item, i) {
+          if (links[i]) { links[i].textContent = item.label + " " + item.value.toLocaleString("zh-CN"); }
+        });
+      })
+      .catch(function () { waiting.querySelector("p").textContent = "统计未能完成,请点击各颜色查看。"; });
+  }
+
+  (data.panels || []).forEach(function (panel) {
+    if (panel.later_url) { showLater(panel); return; }
+    if (document.getElementById("chart-panel-" + panel.key)) { drawPanel(panel); }
   });
 
   window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
