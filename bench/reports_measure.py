@@ -55,6 +55,7 @@ GROUPS = {
     ],
     "occupation": [i.key for i in registry.all_indicators() if i.group == "occupation"],
     "orgs by kind": [i.key for i in registry.all_indicators() if i.group == "org_kind"],
+    "orgs by sector": ["orgs.total"] + [i.key for i in registry.all_indicators() if i.group == "org_sector"],
     "flows (member events)": [i.key for i in registry.all_indicators() if i.group in ("flows", "exits")],
 }
 

@@ -4,8 +4,10 @@
 
 Times ``members.services.create_members_bulk`` (the bulk import's write) of N checked records spread
 over the branches of a county, in chunks of 1,000 as the importer writes them, once with the roll-ups
-kept (each chunk recounts the orgs it touched) and once without any kept year — each run inside a
+kept (each chunk adds the new records' counts) and once without any kept year — each run inside a
 transaction that is rolled back, so the database is left as it was. The ID numbers are generated valid.
+Then the single writes the same way: ``update_member`` (a recount of the member's org for every kept
+year, its deltas added up the tree) and ``create_org`` (the org counts' deltas), one call at a time.
 """
 
 import argparse
@@ -24,7 +26,9 @@ from django.db import transaction  # noqa: E402
 
 from dangjian.core.audit import Actor  # noqa: E402
 from dangjian.members import services  # noqa: E402
+from dangjian.members.models import Member  # noqa: E402
 from dangjian.members.rules import check_character  # noqa: E402
+from dangjian.orgs import services as org_services  # noqa: E402
 from dangjian.orgs.models import Org  # noqa: E402
 from dangjian.reports.models import RollupYear  # noqa: E402
 
@@ -67,6 +71,26 @@ def run(actor, checked, keep: bool) -> float:
     return elapsed
 
 
+def run_single(actor, members: list, branches: list, keep: bool) -> tuple[float, float]:
+    """Seconds per ``update_member`` and per ``create_org`` (median), rolled back."""
+    with transaction.atomic():
+        if not keep:
+            RollupYear.objects.all().delete()
+        edits, founded = [], []
+        for n, member in enumerate(members):
+            started = time.perf_counter()
+            services.update_member(actor, member, education="college" if n % 2 else "postgraduate")
+            edits.append(time.perf_counter() - started)
+        for n, branch in enumerate(branches):
+            started = time.perf_counter()
+            org_services.create_org(
+                actor, parent=branch.get_parent(), name=f"基准新支部{n}", kind="branch", code=f"BENCH-{n}"
+            )
+            founded.append(time.perf_counter() - started)
+        transaction.set_rollback(True)
+    return statistics.median(edits), statistics.median(founded)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -87,9 +111,14 @@ def main() -> None:
     a, b = statistics.median(without), statistics.median(with_rollups)
     print(
         f"  {options.rows:,} members over {len(branches)} branches of {county.name}: "
-        f"without roll-ups {a:.2f} s, with roll-ups kept {b:.2f} s (+{100 * (b - a) / a:.0f} %), "
+        f"without roll-ups {a:.2f} s, with roll-ups kept {b:.2f} s ({100 * (b - a) / a:+.0f} %), "
         f"{len(RollupYear.objects.all())} kept years"
     )
+    members = list(Member.objects.filter(org__in=branches, on_roll=True).order_by("pk")[:50])
+    without = run_single(actor, members, branches[:20], keep=False)
+    kept = run_single(actor, members, branches[:20], keep=True)
+    for label, a, b in (("update_member", without[0], kept[0]), ("create_org", without[1], kept[1])):
+        print(f"  one {label}: without roll-ups {1000 * a:.1f} ms, with roll-ups kept {1000 * b:.1f} ms")
 
 
 if __name__ == "__main__":

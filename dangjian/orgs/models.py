@@ -93,6 +93,9 @@ class Org(MP_Node):
         indexes = [
             models.Index(fields=["kind"]),
             models.Index(fields=["name"]),
+            # An org's children (depth + 1 within its path range): the statistics tables list the root's
+            # subordinates, which scanned all 500,000 orgs of a province (~280 ms) without it.
+            models.Index(fields=["depth", "path"], name="orgs_org_depth_path"),
         ]
 
     def __str__(self):

@@ -69,7 +69,13 @@ TEMPORARY_FIELDS = ("temporary_purpose", "temporary_until")
 #   register_dissolve_check(fn)  fn(org) answers a Chinese reason ("还有12名党员…") or None;
 #   register_move_hook(fn)       fn(actor, moved_org, old_path) runs inside the transaction of every move
 #                                of an org with its subtree (调整隶属关系, and the children moved by a merge),
-#                                after the paths changed (reports moves its subtree roll-ups).
+#                                after the paths changed (reports moves its subtree roll-ups);
+#   register_change_hook(fn)     fn(actor, org, before, after) runs inside the transaction of every write
+#                                that can change what the org statistics count (founded, sector or dates
+#                                changed, dissolved, merged away, a founding or dissolution date corrected,
+#                                an imported org removed): ``before``/``after`` are ``org_state`` dicts,
+#                                None for an org not yet founded or being removed (called before the row
+#                                and its subtree are deleted); reports keeps its org counts by them.
 #
 # Plain lists of functions, called explicitly by the services below: no signals, so a merge from the
 # API, an import or a command runs them all the same way.
@@ -77,9 +83,11 @@ TEMPORARY_FIELDS = ("temporary_purpose", "temporary_until")
 MergeHook = Callable[[Actor, Org, Org, date], None]
 DissolveCheck = Callable[[Org], str | None]
 MoveHook = Callable[[Actor, Org, str], None]
+ChangeHook = Callable[[Actor, Org, dict | None, dict | None], None]
 _merge_hooks: list[MergeHook] = []
 _dissolve_checks: list[DissolveCheck] = []
 _move_hooks: list[MoveHook] = []
+_change_hooks: list[ChangeHook] = []
 
 
 def register_merge_hook(hook: MergeHook) -> MergeHook:
@@ -106,9 +114,23 @@ def moved(actor: Actor, org: Org, old_path: str) -> None:
         hook(actor, org, old_path)
 
 
+def register_change_hook(hook: ChangeHook) -> ChangeHook:
+    if hook not in _change_hooks:
+        _change_hooks.append(hook)
+    return hook
+
+
+def org_changed(actor: Actor, org: Org, before: dict | None, after: dict | None) -> None:
+    """Tell the change hooks that ``org`` went from ``before`` to ``after`` (``org_state``; None: absent)."""
+    if before == after:
+        return
+    for hook in _change_hooks:
+        hook(actor, org, before, after)
+
+
 def unregister_hook(hook) -> None:
-    """For tests: take a registered merge hook, move hook or dissolve check away again."""
-    for registry in (_merge_hooks, _dissolve_checks, _move_hooks):
+    """For tests: take a registered merge, move or change hook or dissolve check away again."""
+    for registry in (_merge_hooks, _dissolve_checks, _move_hooks, _change_hooks):
         if hook in registry:
             registry.remove(hook)
 
@@ -316,6 +338,7 @@ def create_org(
         **temporary,
     )
     org = Org.add_root(**fields) if parent is None else parent.add_child(**fields)
+    org_changed(actor, org, None, org_state(org))
     details = {key: _text(value) for key, value in temporary.items() if value}
     _event(
         actor, org, OrgEventKind.FOUNDED, founded_on or today(), document_number, note=note, details=details
@@ -362,6 +385,7 @@ def update_org(
     for field, value in changed.items():
         setattr(org, field, value)
     org.save(update_fields=[*changed, "updated_at"])
+    org_changed(actor, org, before, org_state(org))
     if "name" in changed:
         _event(
             actor,
@@ -438,6 +462,7 @@ def dissolve_org(
     occurred_on = clean_date(occurred_on, "occurred_on", "撤销日期") or today()
     before = org_state(org)
     end_org(org, occurred_on)
+    org_changed(actor, org, before, org_state(org))
     _event(actor, org, OrgEventKind.DISSOLVED, occurred_on, document_number, note=reason)
     audit.record(actor, "org.dissolve", org, org=org, before=before, after=org_state(org))
     return org
@@ -509,6 +534,7 @@ def remove_imported_org(actor: Actor, org: Org) -> None:
     require_change(actor, org, "撤销导入")
     before = org_state(org)
     audit.record(actor, "org.import_undo", org, org=org, before=before)
+    org_changed(actor, org, before, None)
     org.events.all().delete()
     # Deepest first: treebeard's delete also removes descendants, which the batch removes itself.
     Org.objects.filter(pk=org.pk).delete()
@@ -560,7 +586,9 @@ def merge_org(
         hook(actor, org, into, occurred_on)
     org = Org.objects.get(pk=org.pk)
     refuse_while_not_empty(org)
+    ended_from = org_state(org)
     end_org(org, occurred_on)
+    org_changed(actor, org, ended_from, org_state(org))
     _event(
         actor,
         org,
@@ -654,7 +682,7 @@ def correct_event(
         setattr(event, name, value)
     event.save(update_fields=list(changes))
     if "occurred_on" in changes:
-        follow_corrected_date(event, changes["occurred_on"])
+        follow_corrected_date(actor, event, changes["occurred_on"])
     correction = _event(
         actor,
         event.org,
@@ -678,15 +706,17 @@ def event_state(event: OrgEvent) -> dict:
     }
 
 
-def follow_corrected_date(event: OrgEvent, occurred_on: date) -> None:
+def follow_corrected_date(actor: Actor, event: OrgEvent, occurred_on: date) -> None:
     """The state that depends on an event's date: founding and dissolution dates, a term's start."""
     org = event.org
+    before = org_state(org)
     if event.kind == OrgEventKind.FOUNDED:
         org.founded_on = occurred_on
         org.save(update_fields=["founded_on", "updated_at"])
     elif event.kind in (OrgEventKind.DISSOLVED, OrgEventKind.MERGED) and not org.is_active:
         org.dissolved_on = occurred_on
         org.save(update_fields=["dissolved_on", "updated_at"])
+    org_changed(actor, org, before, org_state(org))
     committee = Committee.objects.filter(event=event).first()
     if committee is not None:
         years = rules.term_years(org.kind, org.sector, occurred_on)

@@ -14,4 +14,8 @@ class ReportsConfig(AppConfig):
         member_services.register_change_hook(rollups.on_members_changed)
         # Orgs cannot import reports either: a moved subtree's totals follow it to its new ancestors.
         org_services.register_move_hook(rollups.on_org_moved)
+        # … and the org counts follow every founding, change, dissolution, merge and move of an org.
+        org_services.register_change_hook(rollups.on_org_changed)
+        org_services.register_move_hook(rollups.on_org_moved_orgs)
         registry.accelerators["members"] = rollups
+        registry.accelerators["orgs"] = rollups.OrgCounts

@@ -137,12 +137,14 @@ def trend(user, org: Org, today: date, link: Callable[[str, Period], str]) -> di
     """Members on the roll on 31 December of each year (from the roll-ups when kept) and admissions."""
     years = list(range(today.year - TREND_YEARS + 1, today.year + 1))
     periods = {year: Period.year(year) for year in years}
-    kept = rollups.trend(user, org, years)
-    if kept is not None:
-        stock = {f"y{year}": n for year, n in kept.items()}
-    else:
+    # The kept years from the subtree rows; only the years not kept (if any) scan the members.
+    stock = {f"y{year}": n for year, n in rollups.trend(user, org, years).items()}
+    missing = {year: period for year, period in periods.items() if f"y{year}" not in stock}
+    if missing:
         members = Member.objects.visible_to(user).filter(subtree_q("org__path", org.path)).order_by()
-        stock = members.aggregate(**{f"y{y}": Count("pk", filter=on_roll_on(p)) for y, p in periods.items()})
+        stock |= members.aggregate(
+            **{f"y{year}": Count("pk", filter=on_roll_on(period)) for year, period in missing.items()}
+        )
     # Admissions per year: the same records as flows.admitted for each year, counted year by year in one query.
     admitted = registry.get("flows.admitted")
     span = Period(periods[years[0]].start, periods[years[-1]].end)

@@ -1,9 +1,9 @@
-"""Demo data of the statistics: nothing to invent — it builds this year's per-org roll-ups of the demo
-members, as an installation would with ``manage.py rebuild_rollups``."""
+"""Demo data of the statistics: nothing to invent — it builds the roll-ups of the demo members and orgs
+(this year and the nine before), as an installation would with ``manage.py rebuild_rollups``."""
 
 from dangjian.reports import rollups
 
 
 def seed_demo(actor, tree, scale: str, seed: int) -> str:
     rows = rollups.rebuild(actor)
-    return f"统计汇总:已为 {rows} 个党组织建立本年度党员统计汇总。"
+    return f"统计汇总:已建立近{rollups.YEARS}个年度的党员和党组织统计汇总 {rows} 行。"

@@ -10,7 +10,7 @@ direct row to every ancestor's subtree row, so any org's figure is one row.
 from django.db import models
 
 from dangjian.core.access import ScopedQuerySet
-from dangjian.orgs.models import Org
+from dangjian.orgs.models import Org, OrgKind, Sector
 
 # The member indicators kept per org: every stock of the year-end tables (reports/indicators.py).
 ROLLUP_KEYS = (
@@ -114,3 +114,44 @@ class SubtreeRollup(models.Model):
 
 for _key in ROLLUP_KEYS:
     SubtreeRollup.add_to_class(column(_key), models.IntegerField(default=0))
+
+
+# The org indicators kept per subtree: every org stock of the year-end tables and the dashboard.
+ORG_KEYS = (
+    "orgs.total",
+    *(f"orgs.kind.{kind.value}" for kind in OrgKind),
+    *(f"orgs.sector.{sector.value}" for sector in Sector),
+)
+
+
+def org_column(key: str) -> str:
+    """orgs.kind.branch → kind_branch: the roll-up column holding an org indicator."""
+    return key.removeprefix("orgs.").replace(".", "_")
+
+
+class OrgSubtreeRollup(models.Model):
+    """Counts of the orgs existing in one org's subtree (the org itself included) on 31 December of
+    ``year``, one column per indicator of ``ORG_KEYS``; kept by the org services' change and move hooks.
+    An org's own (direct) count needs no table: it is the org's own row of ``orgs_org``."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+
+    class QuerySet(ScopedQuerySet):
+        org_path_lookup = "path"
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党组织统计子树汇总"
+        constraints = [models.UniqueConstraint(fields=["year", "org"], name="reports_orgsubtree_year_org")]
+        indexes = [models.Index(fields=["year", "depth", "path"], name="reports_orgsubtree_year_depth")]
+
+    def __str__(self):
+        return f"{self.path} {self.year}"
+
+
+for _key in ORG_KEYS:
+    OrgSubtreeRollup.add_to_class(org_column(_key), models.IntegerField(default=0))

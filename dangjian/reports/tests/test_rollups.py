@@ -16,8 +16,8 @@ from dangjian.members.tests.conftest import id_number
 from dangjian.members.tests.test_import import ROWS, xlsx
 from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Org
-from dangjian.reports import registry, rollups
-from dangjian.reports.models import ROLLUP_KEYS, MemberRollup, SubtreeRollup
+from dangjian.reports import dashboard, registry, rollups
+from dangjian.reports.models import ROLLUP_KEYS, MemberRollup, RollupYear, SubtreeRollup
 from dangjian.reports.registry import Period
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +231,27 @@ def test_without_rollups_the_member_services_only_ask_whether_any_are_kept(tree,
     with CaptureQueriesContext(connection) as captured:
         services.members_changed(tree["branch_a"].pk)
     assert len(captured) == 1
+
+
+def test_the_dashboard_trend_reads_the_kept_years_and_counts_only_the_others(
+    population, tree, dept_admin, system_actor
+):
+    def trend(kept_years: int):
+        if kept_years:
+            rollups.rebuild(system_actor, 2026, years=kept_years)
+        else:
+            RollupYear.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured:
+            found = dashboard.trend(dept_admin, tree["city"], date(2026, 3, 1), lambda key, period: "")
+        live_years = [
+            year
+            for year in range(2017, 2027)
+            for q in captured
+            if f"'{year}-12-31'" in q["sql"] and 'FROM "members_member"' in q["sql"]
+        ]
+        return found["members"], sorted(set(live_years))
+
+    everything, counted = trend(10)
+    assert counted == [] and everything[-1] == 7
+    assert trend(2) == (everything, list(range(2017, 2025)))
+    assert trend(0) == (everything, list(range(2017, 2027)))

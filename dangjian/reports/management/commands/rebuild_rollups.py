@@ -1,9 +1,10 @@
 """manage.py rebuild_rollups [--year Y] [--years N] [--verify-only]: rebuild the member roll-ups (per org and per
-subtree), then verify both against the live counts.
+subtree) and the org counts per subtree, then verify them against the live counts.
 
 Run it once after installing or upgrading, after a bulk load made outside the services, and on 1 January
-(the roll-ups hold one year: until rebuilt, the new year's tables are computed live). It exits with an
-error and names the first differences when the kept rows disagree with a live count.
+(the roll-ups hold this year and the nine before: until rebuilt, the new year's figures are computed
+live). It exits with an error and names the first differences when the kept rows disagree with a live
+count.
 """
 
 import time
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             "--years",
             type=int,
             default=rollups.YEARS,
-            help="保留的年度数(含今年),默认1;10 则近十年趋势也从汇总读取",
+            help=f"保留的年度数(含今年),默认{rollups.YEARS}(近十年趋势也从汇总读取);1 则只保留今年",
         )
         parser.add_argument("--verify-only", action="store_true", help="只核对,不重建")
 
@@ -32,9 +33,12 @@ class Command(BaseCommand):
         year = year or timezone.localdate().year
         if not verify_only:
             started = time.perf_counter()
-            rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, max(1, years))
+            years = max(1, years)
+            rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, years)
+            before = f"及此前 {years - 1} 个年度" if years > 1 else ""
             self.stdout.write(
-                f"已重建 {year} 年度党员统计汇总 {rows} 行,用时 {time.perf_counter() - started:.1f} 秒。"
+                f"已重建 {year} 年度{before}的党员和党组织统计汇总 {rows} 行,"
+                f"用时 {time.perf_counter() - started:.1f} 秒。"
             )
         elif year not in rollups.kept_years():
             raise CommandError(f"{year} 年度的统计汇总尚未建立,请先运行 rebuild_rollups。")
