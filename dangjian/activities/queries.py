@@ -328,14 +328,27 @@ def workbench_unplanned(user, org: Org) -> dict | None:
     }
 
 
-def judged_orgs(user, within: Org) -> list[Org]:
-    """The orgs of the subtree that organizational-life rules apply to, in tree order."""
-    return list(
+def judged_orgs_query(user, within: Org):
+    return (
         Org.objects.visible_to(user)
         .filter(subtree_q("path", within.path), status=OrgStatus.ACTIVE)
         .filter(kind__in=sorted(BRANCH_LIKE | COMMITTEE_LIKE))
-        .order_by("path")
     )
+
+
+def judged_count(user, within: Org, today: date) -> int:
+    """How many orgs of the subtree the rules judge, before any is loaded (a province's root has hundreds
+    of thousands): the registry's org counts by kind at the end of this year — the kept roll-ups where
+    they are kept (milliseconds), else the same count live."""
+    indicators = [registry.get(f"orgs.kind.{kind}") for kind in sorted(BRANCH_LIKE | COMMITTEE_LIKE)]
+    if None in indicators:
+        return judged_orgs_query(user, within).count()
+    return sum(registry.compute(user, within, registry.Period.year(today.year), indicators).values())
+
+
+def judged_orgs(user, within: Org) -> list[Org]:
+    """The orgs of the subtree that organizational-life rules apply to, in tree order."""
+    return list(judged_orgs_query(user, within).order_by("path"))
 
 
 def subtree_compliance(user, within: Org, reporting: rules.Period) -> list[tuple[Org, rules.OrgCompliance]]:
@@ -352,31 +365,33 @@ DASHBOARD_WIDE_LIMIT = 20_000
 COLOUR_SHADES = {rules.RED: "#C8102E", rules.AMBER: "#E8A317", rules.GREEN: "#3BA272"}
 
 
-def dashboard_compliance(user, org: Org, today: date, full: bool = False, limit: int | None = None) -> dict | None:
+def dashboard_compliance(
+    user, org: Org, today: date, full: bool = False, limit: int | None = None
+) -> dict | None:
     """The dashboard panel (registered in apps.py): how many orgs of the subtree are red, amber and green
     for the current quarter, each colour linking to the compliance list filtered by it.
 
     With the page (``full`` false) the colours are counted only up to ``limit`` orgs; a larger subtree
     gets ``later`` set and the dashboard asks for the panel again with ``full``, after the page is shown."""
     period = rules.period_of(today, "quarter")
-    orgs = judged_orgs(user, org)
-    if not orgs:
+    judged = judged_count(user, org, today)
+    if not judged:
         return None
     query = {"within": org.pk, "year": period.start.year, "quarter": (period.start.month - 1) // 3 + 1}
     page = reverse("activities:compliance")
     counts, later = None, False
     limit = DASHBOARD_ORG_LIMIT if limit is None else limit
-    if len(orgs) <= (DASHBOARD_WIDE_LIMIT if full else limit):
-        results = compliance(orgs, period)
+    if judged <= (DASHBOARD_WIDE_LIMIT if full else limit):
+        results = compliance(judged_orgs(user, org), period)
         counts = rules.count_by_colour((c for c in results.values() if c.requirements), today)
     else:
-        later = not full and len(orgs) <= DASHBOARD_WIDE_LIMIT
+        later = not full and judged <= DASHBOARD_WIDE_LIMIT
     if counts is not None:
         note = None
     elif later:
-        note = f"范围内党组织较多({len(orgs)}个),正在统计…"
+        note = f"范围内党组织较多({judged}个),正在统计…"
     else:
-        note = f"范围内党组织较多({len(orgs)}个),请点击各颜色查看。"
+        note = f"范围内党组织较多({judged}个),请点击各颜色查看。"
     return {
         "key": "compliance",
         "title": f"组织生活落实情况({period.label})",

@@ -162,6 +162,14 @@ class Member(models.Model):
             models.Index(fields=["joined_on"]),
             # Narrow, for counting a list org by org from the index alone (members.queries.Listing).
             models.Index(fields=["org"], condition=Q(on_roll=True), name="members_on_roll_by_org"),
+            # The people on the path (applicants, activists, candidates) are a few per cent of the table:
+            # counting them for a province's root (the dashboard) read the whole (org, on_roll, category)
+            # index, 210 ms over 10,000,000 members; this index holds only them.
+            models.Index(
+                fields=["org", "category"],
+                condition=Q(on_roll=True, category__in=["applicant", "activist", "candidate"]),
+                name="members_on_path_by_org",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["id_number_index"], name="members_one_record_per_id_number"),
