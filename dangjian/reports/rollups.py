@@ -61,13 +61,13 @@ from dangjian.reports.registry import STEPLEN, Period
 from dangjian.reports.subtrees import (
     BATCH,
     add_to_subtrees_by_year,
+    adding,
     kept_years,
     move_subtree,
+    replacing,
     sees_whole_subtree,
     subtree_differences,
-    upsert,
-    upsert_adding,
-    upsert_replacing,
+    write_rows,
 )
 
 # Years kept by default: this one and the nine before, so the dashboard's ten-year trend is read from the
@@ -137,12 +137,9 @@ def recount(org_ids) -> None:
         return
     keys = [(year, pk) for year in years for pk in org_ids]
     zero = [0] * len(NAMES)
-    with connection.cursor() as cursor:
-        # Make sure every row exists, then lock it: a concurrent recount of the same org waits here for
-        # this one to commit and then reads its rows and its members (no lost update, no unique error).
-        cursor.executemany(
-            upsert(MemberRollup, ("year", "org_id"), NAMES, "DO NOTHING"), [[*key, *zero] for key in keys]
-        )
+    # Make sure every row exists, then lock it: a concurrent recount of the same org waits here for
+    # this one to commit and then reads its rows and its members (no lost update, no unique error).
+    write_rows(MemberRollup, ("year", "org_id"), NAMES, "DO NOTHING", [[*key, *zero] for key in keys])
     old = {
         (year, pk): values
         for year, pk, *values in MemberRollup.objects.select_for_update()
@@ -150,11 +147,13 @@ def recount(org_ids) -> None:
         .values_list("year", "org_id", *NAMES)
     }
     new = _counts_by_year("org_id", org_ids, years)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            upsert_replacing(MemberRollup, ("org_id", "year"), NAMES),
-            [[pk, year, *new[year].get(pk, zero)] for year, pk in keys],
-        )
+    write_rows(
+        MemberRollup,
+        ("org_id", "year"),
+        NAMES,
+        replacing(NAMES),
+        [[pk, year, *new[year].get(pk, zero)] for year, pk in keys],
+    )
     MemberRollup.objects.filter(year__in=years, org_id__in=org_ids, total=0).delete()
     paths = dict(Org.objects.filter(pk__in=org_ids).values_list("pk", "path"))
     changes = {}
@@ -177,15 +176,13 @@ def apply_bulk(member_ids: list[int]) -> None:
         return  # nobody on the roll (e.g. applicants): nothing to add
     # One upsert with a parameter row per org and year: plain additions, no per-row expression
     # building, and no unique error when a concurrent import creates the same org's first row.
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            upsert_adding(MemberRollup, ("org_id", "year"), NAMES),
-            [
-                [pk, year, *values]
-                for year, rows in sorted(added.items())
-                for pk, values in sorted(rows.items())
-            ],
-        )
+    write_rows(
+        MemberRollup,
+        ("org_id", "year"),
+        NAMES,
+        adding(MemberRollup, NAMES),
+        [[pk, year, *values] for year, rows in sorted(added.items()) for pk, values in sorted(rows.items())],
+    )
     org_ids = {pk for rows in added.values() for pk in rows}
     paths = dict(Org.objects.filter(pk__in=org_ids).values_list("pk", "path"))
     add_to_subtrees_by_year(
