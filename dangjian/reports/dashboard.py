@@ -7,7 +7,6 @@ one query each. The page renders this dict into ECharts options; a click on any 
 
 from collections.abc import Callable
 from datetime import date
-from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.urls import reverse
@@ -130,10 +129,6 @@ def work_headline(user, org: Org, period: Period) -> list[dict]:
     ]
 
 
-def query(org: Org, period: Period) -> str:
-    return urlencode({"org": org.pk, "from": period.start.isoformat(), "to": period.end.isoformat()})
-
-
 def trend(user, org: Org, today: date, link: Callable[[str, Period], str]) -> dict:
     """Members on the roll on 31 December of each year (from the roll-ups when kept) and admissions."""
     years = list(range(today.year - TREND_YEARS + 1, today.year + 1))
@@ -169,7 +164,7 @@ def build(user, org: Org, today: date, records_url: Callable[[str], str]) -> dic
     period = Period.year(today.year)
 
     def link(key: str, when: Period = period) -> str:
-        return f"{records_url(key)}?{query(org, when)}"
+        return f"{records_url(key)}?{registry.records_query(org, when)}"
 
     keys = list(HEADLINE) + [key for keys in SERIES.values() for key in keys]
     indicators = [registry.get(key) for key in dict.fromkeys(keys)]

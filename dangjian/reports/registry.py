@@ -272,12 +272,17 @@ def compute_by_child(
 # --- figures with their links, for the pages of every app -----------------------------------------------
 
 
-def records_url(key: str, org: Org, period: Period, direct: bool = False) -> str:
-    """The page of the records behind a figure (``reports:records``: the list with its Excel export)."""
+def records_query(org: Org, period: Period, direct: bool = False) -> str:
+    """The query string of a records page: the org, the period and (for 本级 rows) only its own records."""
     query = {"org": org.pk, "from": period.start.isoformat(), "to": period.end.isoformat()}
     if direct:
         query["direct"] = "1"
-    return f"{reverse('reports:records', args=[key])}?{urlencode(query)}"
+    return urlencode(query)
+
+
+def records_url(key: str, org: Org, period: Period, direct: bool = False) -> str:
+    """The page of the records behind a figure (``reports:records``: the list with its Excel export)."""
+    return f"{reverse('reports:records', args=[key])}?{records_query(org, period, direct)}"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ comes from ``?org=`` (in scope, else 404) or the current org; the period from ``
 
 import io
 from datetime import date
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import xlsxwriter
 from django.core.paginator import Paginator
@@ -39,13 +39,6 @@ def org_of(request) -> Org:
     if org is None:
         raise Http404("没有可查看的党组织。")
     return org
-
-
-def figure_query(org: Org, period: Period, direct: bool = False) -> str:
-    query = {"org": org.pk, "from": period.start.isoformat(), "to": period.end.isoformat()}
-    if direct:
-        query["direct"] = "1"
-    return urlencode(query)
 
 
 def year_end(today: date) -> date:
@@ -84,7 +77,7 @@ def table_page(request):
         for row in table.rows:
             which = (row.org.pk, row.direct)
             if which not in query_of:
-                query_of[which] = escape(f"?{figure_query(row.org, period, row.direct)}")
+                query_of[which] = escape(f"?{registry.records_query(row.org, period, row.direct)}")
             query = query_of[which]
             row.cells_html = mark_safe(
                 "".join(
@@ -216,7 +209,7 @@ def records(request, key):
             "lines": lines,
             "page_obj": page,
             "value": indicator.value(request.user, org, period, direct),
-            "query": figure_query(org, period, direct),
+            "query": registry.records_query(org, period, direct),
             "keep": [("direct", "1")] if direct else [],
         },
     )
