@@ -30,6 +30,7 @@ import is one entry per chunk naming how many records it created and their ids (
 it), beside the framework's entries for the batch.
 """
 
+import contextlib
 import csv
 import functools
 import io
@@ -123,6 +124,12 @@ class Importer:
         answer ``(row number, object type, object id)`` for each record created. A ServiceError refuses
         the whole commit."""
         raise NotImplementedError
+
+    def writing(self, actor: Actor, context: dict) -> contextlib.AbstractContextManager:
+        """The context the rows of a writing run go through, all of them, inside the import's transaction:
+        members' ``bulk_changes``, say, so the follow-up work of their writes (the statistics roll-ups) is
+        done once per import instead of once per chunk or row."""
+        return contextlib.nullcontext()
 
     @property
     def batched(self) -> bool:
@@ -388,8 +395,15 @@ def run_rows(
 ) -> RunResult:
     """Every row through the importer: in chunks for a batch importer, else one savepoint per row."""
     context = importer.new_context(actor) if context is None else context
-    if importer.batched:
-        return run_batches(importer, actor, table, skip, write, context)
+    with importer.writing(actor, context) if write else contextlib.nullcontext():
+        if importer.batched:
+            return run_batches(importer, actor, table, skip, write, context)
+        return _run_each_row(importer, actor, table, skip, context)
+
+
+def _run_each_row(
+    importer: Importer, actor: Actor, table: Table, skip: frozenset[int], context: dict
+) -> RunResult:
     result = RunResult(total=len(table.rows))
     for row in table.rows:
         if row.number in skip:

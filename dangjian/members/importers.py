@@ -89,6 +89,10 @@ class MemberRows(Importer):
     def new_context(self, actor: Actor) -> dict:
         return {"orgs": {}, "seen": {}}
 
+    def writing(self, actor: Actor, context: dict):
+        # The statistics roll-ups take the whole import's records once, at its end (same transaction).
+        return services.bulk_changes()
+
     def find_org(self, actor: Actor, code: str, context: dict) -> Org:
         if not code:
             raise ServiceError("所在党组织编码不能为空。", field="org")

@@ -53,6 +53,10 @@ class RecruitmentImporter(Importer):
         Column("文号", "document_number", help="可选,用于各步骤"),
     ]
 
+    def writing(self, actor: Actor, context: dict):
+        # A step that changes a person's category recounts their org's roll-ups: once per import.
+        return member_services.bulk_changes()
+
     def validate_row(self, actor: Actor, row: dict, context: dict) -> dict:
         name = cell_text(row.get("name"))
         scope = Member.objects.all() if actor.is_system else Member.objects.visible_to(actor.user, CHANGE)

@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0005_memberlogin'),
-        ('orgs', '0005_depth_path_index'),
+        ("members", "0005_memberlogin"),
+        ("orgs", "0005_depth_path_index"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(condition=models.Q(('category__in', ['applicant', 'activist', 'candidate']), ('on_roll', True)), fields=['org', 'category'], name='members_on_path_by_org'),
+            model_name="member",
+            index=models.Index(
+                condition=models.Q(
+                    ("category__in", ["applicant", "activist", "candidate"]), ("on_roll", True)
+                ),
+                fields=["org", "category"],
+                name="members_on_path_by_org",
+            ),
         ),
     ]

@@ -142,6 +142,70 @@ def test_an_import_and_its_undo_keep_the_subtree_totals(built, tree, dept_admin,
     agree(dept_admin, tree, monkeypatch)
 
 
+def test_an_import_adds_its_counts_once_not_once_per_chunk(built, tree, dept_admin, actor_for, monkeypatch):
+    told = []
+    monkeypatch.setattr(MemberImporter, "chunk_size", 1)  # ROWS is several chunks of one row
+    monkeypatch.setattr(services, "_change_hooks", [*services._change_hooks, lambda *args: told.append(args)])
+    actor = actor_for(dept_admin, "import")
+    batch = importing.commit(actor, importing.preview(MemberImporter(), actor, "党员.xlsx", xlsx(ROWS)))
+    created = sorted(batch.objects_created.values_list("object_id", flat=True))
+    assert len(created) > 1
+    assert [sorted(new) for _, new in told] == [created]
+    agree(dept_admin, tree, monkeypatch)
+
+
+def bulk_items(org, first: int, count: int):
+    return [
+        services.check_member_data(
+            org,
+            {
+                "name": f"批量{n}",
+                "id_number": id_number(date(1960 + n, 3, 4), 602 + 2 * n),
+                "birth_date": date(1960 + n, 3, 4),
+                "sex": "female",
+                "category": "full",
+                "joined_on": date(1990, 1, 1),
+                "converted_on": date(1991, 1, 1),
+            },
+        )
+        for n in range(first, first + count)
+    ]
+
+
+def test_changes_inside_one_bulk_block_are_told_at_its_end(
+    built, tree, dept_admin, system_actor, monkeypatch
+):
+    with services.bulk_changes():
+        ids = services.create_members_bulk(
+            system_actor, bulk_items(tree["branch_b"], 0, 2), audited_as=tree["branch_b"]
+        )
+        with services.bulk_changes():  # nested: told once, by the outer block
+            more = services.create_members_bulk(
+                system_actor, bulk_items(tree["branch_a"], 2, 1), audited_as=tree["branch_a"]
+            )
+        # Not yet told: the kept rows still hold the counts from before the block.
+        assert not MemberRollup.objects.filter(org=tree["branch_b"], year=2026, total__gte=2).exists()
+        # A record created in the block and changed in it: the recount of its org has the last word.
+        services.update_member(system_actor, services.Member.objects.get(pk=ids[0]), education="postgraduate")
+        services.record_event(
+            system_actor, services.Member.objects.get(pk=more[0]), "deceased", occurred_on=date(2026, 2, 2)
+        )
+    agree(dept_admin, tree, monkeypatch)
+
+
+def test_a_failed_bulk_block_tells_nobody(built, tree, system_actor, monkeypatch):
+    told = []
+    monkeypatch.setattr(services, "_change_hooks", [lambda *args: told.append(args)])
+    with pytest.raises(RuntimeError), services.bulk_changes():
+        services.create_members_bulk(
+            system_actor, bulk_items(tree["branch_b"], 0, 1), audited_as=tree["branch_b"]
+        )
+        raise RuntimeError("导入中断")
+    assert told == []
+    services.members_changed(tree["branch_b"].pk)  # outside a block: told at once again
+    assert told == [({tree["branch_b"].pk}, None)]
+
+
 def test_an_org_move_takes_its_subtree_totals_along(built, tree, dept_admin, system_actor, monkeypatch):
     before = subtree_total(tree["county_a"])
     moved = subtree_total(tree["town_a"])
