@@ -51,6 +51,25 @@ def column(key: str) -> str:
     return key.removeprefix("members.").replace(".", "_")
 
 
+# Each member roll-up row of a year also holds members.total on 31 December of each of the nine years
+# before it, so two kept years (this one in full, last year's in full for the year-end report) serve the
+# dashboard's ten-year trend: ten kept years of every column cost five times the rebuild and the upkeep
+# (bench/README.md, ## Statistics).
+EARLIER = 9
+
+
+def earlier_column(years_before: int) -> str:
+    """The column holding members.total on 31 December ``years_before`` years before the row's year."""
+    return f"earlier_total_{years_before}"
+
+
+def derived_org_key() -> models.ForeignKey:
+    """The org of a roll-up row. A derived row has no database constraint: its deferred check cost ~10 s
+    per kept year of a province at the rebuild's COMMIT. Deleting an org still deletes its rows (Django's
+    CASCADE), and rebuild_rollups verifies every row against the orgs."""
+    return models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+
+
 class RollupYear(models.Model):
     """A year whose roll-ups have been built in full (by ``rebuild_rollups``) and are kept since."""
 
@@ -66,9 +85,10 @@ class RollupYear(models.Model):
 
 class MemberRollup(models.Model):
     """Counts of the members kept directly at one org, as on 31 December of ``year`` (one column per
-    indicator of ``ROLLUP_KEYS``); orgs with no such member have no row."""
+    indicator of ``ROLLUP_KEYS``), and their members.total on 31 December of each of the ``EARLIER``
+    years before (``earlier_total_1`` …); orgs with no such member in any of those years have no row."""
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    org = derived_org_key()
     year = models.PositiveSmallIntegerField("年度")
 
     objects = ScopedQuerySet.as_manager()
@@ -83,6 +103,8 @@ class MemberRollup(models.Model):
 
 for _key in ROLLUP_KEYS:
     MemberRollup.add_to_class(column(_key), models.IntegerField(default=0))
+for _back in range(1, EARLIER + 1):
+    MemberRollup.add_to_class(earlier_column(_back), models.IntegerField(default=0))
 
 
 class SubtreeRollup(models.Model):
@@ -90,7 +112,7 @@ class SubtreeRollup(models.Model):
     31 December of ``year``: the sum of the ``MemberRollup`` rows of the subtree. ``path`` and ``depth``
     copy the org's (kept by the org-move hook) so the children of an org are one index range."""
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    org = derived_org_key()
     year = models.PositiveSmallIntegerField("年度")
     path = models.CharField("党组织路径", max_length=255)
     depth = models.PositiveSmallIntegerField("层级")
@@ -103,10 +125,7 @@ class SubtreeRollup(models.Model):
     class Meta:
         verbose_name = "党员统计子树汇总"
         constraints = [models.UniqueConstraint(fields=["year", "org"], name="reports_subtree_year_org")]
-        indexes = [
-            models.Index(fields=["year", "path"], name="reports_subtree_year_path"),
-            models.Index(fields=["year", "depth", "path"], name="reports_subtree_year_depth"),
-        ]
+        indexes = [models.Index(fields=["year", "depth", "path"], name="reports_subtree_year_depth")]
 
     def __str__(self):
         return f"{self.path} {self.year}"
@@ -114,6 +133,8 @@ class SubtreeRollup(models.Model):
 
 for _key in ROLLUP_KEYS:
     SubtreeRollup.add_to_class(column(_key), models.IntegerField(default=0))
+for _back in range(1, EARLIER + 1):
+    SubtreeRollup.add_to_class(earlier_column(_back), models.IntegerField(default=0))
 
 
 # The org indicators kept per subtree: every org stock of the year-end tables and the dashboard.
@@ -134,7 +155,7 @@ class OrgSubtreeRollup(models.Model):
     ``year``, one column per indicator of ``ORG_KEYS``; kept by the org services' change and move hooks.
     An org's own (direct) count needs no table: it is the org's own row of ``orgs_org``."""
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    org = derived_org_key()
     year = models.PositiveSmallIntegerField("年度")
     path = models.CharField("党组织路径", max_length=255)
     depth = models.PositiveSmallIntegerField("层级")

@@ -26,7 +26,7 @@ THIS_YEAR = Period.year(2026)  # today is 1 March 2026 (conftest.frozen_today)
 
 @pytest.fixture
 def built(population, system_actor):
-    rollups.rebuild(system_actor, 2026, years=10)
+    rollups.rebuild(system_actor, 2026)
     return population
 
 
@@ -49,12 +49,27 @@ def fast(user, org, period):
 
 
 def agree(dept_admin, tree, monkeypatch):
-    for year in range(2017, 2027):
+    assert rollups.kept_years() == {2025, 2026}
+    for year in (2025, 2026):
         assert rollups.differences(year) == [], year
+    total = [registry.get("members.total")]
     for org in (tree["city"], tree["county_a"], tree["town_a"], tree["branch_b"]):
         org = Org.objects.get(pk=org.pk)  # moved orgs have new paths
         for period in (THIS_YEAR, Period.year(2025)):
             assert fast(dept_admin, org, period) == live(dept_admin, org, period, monkeypatch)
+        # The years before the kept ones: members.total from the latest rows' earlier_total columns.
+        for year in range(2017, 2025):
+            period = Period.year(year)
+            with CaptureQueriesContext(connection) as captured:
+                kept = registry.compute(dept_admin, org, period, total)
+                parts = registry.compute_by_child(dept_admin, org, period, total)
+            assert any("earlier_total" in q["sql"] for q in captured), year
+            with monkeypatch.context() as patch:
+                patch.setattr(registry, "accelerators", {})
+                assert (kept, parts) == (
+                    registry.compute(dept_admin, org, period, total),
+                    registry.compute_by_child(dept_admin, org, period, total),
+                ), (org.name, year)
 
 
 def test_the_keys_are_every_member_stock_of_the_tables():
@@ -297,16 +312,16 @@ def test_without_rollups_the_member_services_only_ask_whether_any_are_kept(tree,
     assert len(captured) == 1
 
 
-def test_the_dashboard_trend_reads_the_kept_years_and_counts_only_the_others(
-    population, tree, dept_admin, system_actor
+def test_the_dashboard_trend_reads_the_latest_kept_rows_and_counts_only_the_others(
+    population, tree, dept_admin, county_admin, system_actor
 ):
-    def trend(kept_years: int):
-        if kept_years:
-            rollups.rebuild(system_actor, 2026, years=kept_years)
+    def trend(user, latest: int | None):
+        if latest:
+            rollups.rebuild(system_actor, latest, years=1)
         else:
             RollupYear.objects.all().delete()
         with CaptureQueriesContext(connection) as captured:
-            found = dashboard.trend(dept_admin, tree["city"], date(2026, 3, 1), lambda key, period: "")
+            found = dashboard.trend(user, tree["city"], date(2026, 3, 1), lambda key, period: "")
         live_years = [
             year
             for year in range(2017, 2027)
@@ -315,7 +330,8 @@ def test_the_dashboard_trend_reads_the_kept_years_and_counts_only_the_others(
         ]
         return found["members"], sorted(set(live_years))
 
-    everything, counted = trend(10)
-    assert counted == [] and everything[-1] == 7
-    assert trend(2) == (everything, list(range(2017, 2025)))
-    assert trend(0) == (everything, list(range(2017, 2027)))
+    for user in (dept_admin, county_admin):  # the city's subtree row; the county's direct rows summed
+        everything, counted = trend(user, 2026)  # the 2026 rows hold 2017-2025 too
+        assert counted == [] and everything[-1] == (7 if user == dept_admin else 6)
+        assert trend(user, 2025) == (everything, [2026])  # a new year not rebuilt yet: counted live
+        assert trend(user, None) == (everything, list(range(2017, 2027)))
