@@ -22,7 +22,8 @@ a merge, an import undone. Recounting an org is the registry's own aggregate ove
 
 Read: ``registry.compute`` asks ``totals``/``by_child`` first for the members source (``OrgCounts`` for
 the orgs source). They answer for a period ending on 31 December of a year whose roll-ups are built
-(``RollupYear``: this year and the nine before by default), and only for the indicators kept —
+(``RollupYear``: this year and the last by default), and only for the indicators kept (members.total
+alone also for the nine years before the latest, from its ``earlier_total`` columns) —
 otherwise None, and the live query runs. When the user sees the org's whole subtree (a subtree role at
 or above it) the answer is the org's subtree row (and for the breakdown the children's subtree rows
 plus the org's direct row); otherwise the visible direct member rows are summed (orgs: counted live).
@@ -415,8 +416,9 @@ def _insert_direct(year: int) -> int:
         )
         written = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {table} (org_id, year, {', '.join(EARLIER_NAMES)}) "
-            f"SELECT e.org_id, %s, {', '.join(f'e.{name}' for name in EARLIER_NAMES)} "
+            f"INSERT INTO {table} (org_id, year, {', '.join(NAMES)}) "
+            f"SELECT e.org_id, %s, {', '.join('0' for _ in STOCK_NAMES)}, "
+            f"{', '.join(f'e.{name}' for name in EARLIER_NAMES)} "
             "FROM reports_rebuild_earlier e "
             "WHERE NOT EXISTS (SELECT 1 FROM reports_rebuild_stock s WHERE s.org_id = e.org_id)",
             (year,),

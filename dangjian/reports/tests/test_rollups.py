@@ -271,7 +271,7 @@ def subtree_total(org) -> int:
 
 def test_rollups_answer_only_for_the_kept_year_end(built, tree, dept_admin):
     indicators = [registry.get("members.total")]
-    # 2016 is before the ten kept years; 1 March is not a year end.
+    # 2016 is before the kept years and their nine earlier totals; 1 March is not a year end.
     for period in (Period.year(2016), Period(date(2026, 1, 1), date(2026, 3, 1))):
         with CaptureQueriesContext(connection) as captured:
             registry.compute(dept_admin, tree["city"], period, indicators)
@@ -335,3 +335,34 @@ def test_the_dashboard_trend_reads_the_latest_kept_rows_and_counts_only_the_othe
         assert counted == [] and everything[-1] == (7 if user == dept_admin else 6)
         assert trend(user, 2025) == (everything, [2026])  # a new year not rebuilt yet: counted live
         assert trend(user, None) == (everything, list(range(2017, 2027)))
+
+
+def test_an_org_whose_members_all_left_keeps_their_earlier_totals(population, tree, dept_admin, system_actor):
+    branch = org_services.create_org(
+        system_actor,
+        parent=tree["town_a"],
+        name="丙村党支部",
+        kind="branch",
+        code="B-LEFT",
+        founded_on=date(2000, 1, 1),
+    )
+    member = services.create_member(
+        system_actor,
+        org=branch,
+        name="离开者",
+        id_number=id_number(date(1970, 5, 5), 931),
+        birth_date=date(1970, 5, 5),
+        sex="male",
+        category="full",
+        joined_on=date(2010, 1, 1),
+        converted_on=date(2011, 1, 1),
+    )
+    services.record_event(system_actor, member, "deceased", occurred_on=date(2025, 6, 30))
+    rollups.rebuild(system_actor, 2026)
+    # On no roll on 31 December 2025 or 2026, on the roll the eight years before: a row of earlier totals.
+    row = MemberRollup.objects.get(org=branch, year=2026)
+    assert (row.total, row.earlier_total_1, row.earlier_total_2, row.earlier_total_9) == (0, 0, 1, 1)
+    assert rollups.differences(2026) == [] and rollups.differences(2025) == []
+    total = [registry.get("members.total")]
+    assert registry.compute(dept_admin, branch, Period.year(2024), total) == {"members.total": 1}
+    assert registry.compute(dept_admin, branch, THIS_YEAR, total) == {"members.total": 0}

@@ -2,8 +2,9 @@
 subtree) and the org counts per subtree, then verify them against the live counts.
 
 Run it once after installing or upgrading, after a bulk load made outside the services, and on 1 January
-(the roll-ups hold this year and the nine before: until rebuilt, the new year's figures are computed
-live). It exits with an error and names the first differences when the kept rows disagree with a live
+(the roll-ups hold this year and the last, each row with the members' total of the nine years before its
+own: until rebuilt, the new year's figures are computed live). On PostgreSQL the rebuild empties the
+tables with TRUNCATE: statistics pages and member writes wait for it (about 2 minutes for a province). It exits with an error and names the first differences when the kept rows disagree with a live
 count.
 """
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             "--years",
             type=int,
             default=rollups.YEARS,
-            help=f"保留的年度数(含今年),默认{rollups.YEARS}(近十年趋势也从汇总读取);1 则只保留今年",
+            help=f"保留全部统计项的年度数(含今年),默认{rollups.YEARS}(今年和上一年度;每个年度另存此前九年的党员总数,供近十年趋势读取);1 则只保留今年",
         )
         parser.add_argument("--verify-only", action="store_true", help="只核对,不重建")
 
