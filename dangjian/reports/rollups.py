@@ -259,10 +259,19 @@ def _kept_columns(period: Period, indicators) -> tuple[int, dict[str, str]] | No
     kept = kept_years()
     if end.year in kept and all(ind.key in ROLLUP_KEYS for ind in indicators):
         return end.year, {ind.key: column(ind.key) for ind in indicators}
-    latest = max(kept, default=end.year)
-    if 0 < latest - end.year <= EARLIER and all(ind.key == "members.total" for ind in indicators):
-        return latest, {"members.total": earlier_column(latest - end.year)}
+    latest = max(kept, default=None)
+    total = _total_column(latest, end.year) if latest is not None else None
+    if total is not None and all(ind.key == "members.total" for ind in indicators):
+        return latest, {"members.total": total}
     return None
+
+
+def _total_column(latest: int, year: int) -> str | None:
+    """The column of the ``latest`` kept year's rows holding members.total on 31 December of ``year``:
+    its own total, or the earlier total of ``year``; None when the rows do not reach back to it."""
+    if year == latest:
+        return column("members.total")
+    return earlier_column(latest - year) if 0 < latest - year <= EARLIER else None
 
 
 def _rows(user, org, year: int):
@@ -479,11 +488,7 @@ def trend(user, org, years: list[int]) -> dict[int, int]:
     latest = max(kept_years(), default=None)
     if latest is None:
         return {}
-    columns = {
-        year: column("members.total") if year == latest else earlier_column(latest - year)
-        for year in years
-        if 0 <= latest - year <= EARLIER
-    }
+    columns = {year: name for year in years if (name := _total_column(latest, year)) is not None}
     if not columns:
         return {}
     if sees_whole_subtree(user, org):
