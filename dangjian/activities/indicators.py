@@ -11,11 +11,18 @@ the org running them; trainees with their class.
 Activity kinds are a code table: the kinds seeded from GLOSSARY.md are registered one by one below;
 a kind an administrator adds later is answered by ``kind_indicator`` through the registry's resolver,
 so ``activities.kind.<code>`` exists for every kind.
+
+The 人次 and 学时 indicators of attendance are answered from ``AttendanceRollup`` (one row per held
+activity and org of record, kept by the services) through the registry's accelerator ``AttendanceCounts``:
+a city's year at its root is then a few thousand rows instead of ~480,000 attendance rows joined to
+their orgs (bench/README.md, ## Statistics).
 """
 
+from decimal import Decimal
 from functools import cache
 
-from django.db.models import Q
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Substr
 from django.urls import reverse
 
 from dangjian.activities.defaults import KINDS
@@ -24,11 +31,13 @@ from dangjian.activities.models import (
     ActivityKind,
     ActivityStatus,
     Attendance,
+    AttendanceRollup,
     AttendanceStatus,
     KindCategory,
     Trainee,
     TrainingClass,
 )
+from dangjian.core.access import subtree_q
 from dangjian.reports.registry import Indicator, Period, Source, money_sum, register, register_resolver
 
 PRESENT = Q(status=AttendanceStatus.PRESENT)
@@ -271,3 +280,125 @@ register(
         group="training",
     )
 )
+
+
+# --- the attendance roll-ups ------------------------------------------------------------------------------
+
+
+def rollup_counts(attendance: QuerySet) -> QuerySet:
+    """The ``AttendanceRollup`` rows of these attendance rows, as a query: one row per held activity and
+    org of record with the aggregates of activities.expected, activities.present and
+    activities.study_hours (the same filters), in the roll-up's column order. The services insert it
+    (``INSERT … SELECT``); ``rollup_differences`` compares it with the kept rows."""
+    return (
+        attendance.filter(activity__status=ActivityStatus.HELD)
+        .order_by()
+        .values(
+            "activity_id",
+            "org_id",
+            "org__path",
+            "activity__org_id",
+            "activity__org__path",
+            "activity__held_on",
+            "activity__kind_id",
+        )
+        .annotate(
+            expected=Count("pk"),
+            present=Count("pk", filter=PRESENT),
+            present_hours=Coalesce(
+                Sum("activity__study_hours", filter=PRESENT),
+                Value(Decimal(0)),
+                output_field=DecimalField(max_digits=12, decimal_places=1),
+            ),
+        )
+    )
+
+
+ROLLUP_COLUMNS = (
+    "path",
+    "host_id",
+    "host_path",
+    "held_on",
+    "kind_id",
+    "expected",
+    "present",
+    "present_hours",
+)
+HOURS = Decimal("0.1")
+
+
+def _comparable(row) -> tuple:
+    *rest, hours = row
+    return (*rest, Decimal(hours or 0).quantize(HOURS))
+
+
+def rollup_differences() -> list[str]:
+    """Where the kept attendance roll-ups disagree with the attendance lists: a Chinese line per activity
+    and org (the command ``rebuild_rollups`` prints them)."""
+    live = {
+        (activity, org): _comparable(rest)
+        for activity, org, *rest in (
+            tuple(row.values()) for row in rollup_counts(Attendance.objects.all()).iterator(chunk_size=5000)
+        )
+    }
+    kept = {
+        (activity, org): _comparable(rest)
+        for activity, org, *rest in AttendanceRollup.objects.order_by()
+        .values_list("activity_id", "org_id", *ROLLUP_COLUMNS)
+        .iterator(chunk_size=5000)
+    }
+    found = []
+    for key in sorted(set(live) | set(kept)):
+        have, want = kept.get(key), live.get(key)
+        if have != want:
+            activity, org = key
+            found.append(f"活动 {activity} 党组织 {org} 的出勤汇总:汇总 {have},实际 {want}")
+    return found
+
+
+def _rollup_column(indicator: Indicator):
+    """The roll-up aggregate answering an attendance indicator, or None (then the live query runs)."""
+    if indicator.key in ("activities.present", "activities.expected", "activities.study_hours"):
+        name = {"activities.present": "present", "activities.expected": "expected"}.get(indicator.key)
+        return Sum(name or "present_hours")
+    if indicator.key.startswith("activities.present."):
+        return Sum("present", filter=Q(kind__code=indicator.key.removeprefix("activities.present.")))
+    return None
+
+
+class AttendanceCounts:
+    """The accelerator of the attendance source (registry.accelerators): the kept roll-up rows of the
+    subtree and period, seen as the attendance rows are (by the host org's scope), summed."""
+
+    @staticmethod
+    def _rows(user, org, period: Period, indicators):
+        aggregates = {ind.key: _rollup_column(ind) for ind in indicators}
+        if any(aggregate is None for aggregate in aggregates.values()):
+            return None, None
+        rows = (
+            AttendanceRollup.objects.visible_to(user)
+            .filter(subtree_q("path", org.path))
+            .filter(period.q("held_on"))
+            .order_by()
+        )
+        return rows, aggregates
+
+    @classmethod
+    def totals(cls, user, org, period: Period, indicators) -> dict | None:
+        rows, aggregates = cls._rows(user, org, period, indicators)
+        if rows is None:
+            return None
+        found = rows.aggregate(**aggregates)
+        return {ind.key: ind.finish(found[ind.key]) for ind in indicators}
+
+    @classmethod
+    def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
+        rows, aggregates = cls._rows(user, org, period, indicators)
+        if rows is None:
+            return None
+        grouped = rows.annotate(_branch=Substr("path", 1, width)).values("_branch").annotate(**aggregates)
+        found = {
+            row.pop("_branch"): {ind.key: ind.finish(row[ind.key]) for ind in indicators} for row in grouped
+        }
+        # A branch whose only rows count nothing asked for (nobody present) has no live row either.
+        return {branch: values for branch, values in found.items() if any(values.values())}

@@ -367,3 +367,42 @@ class Trainee(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class AttendanceRollupQuerySet(ScopedQuerySet):
+    # Seen as the attendance rows are: by whoever sees the host org (AttendanceQuerySet).
+    org_path_lookup = "host_path"
+
+
+class AttendanceRollup(models.Model):
+    """The attendance list of one held activity counted per org of record: 应到 and 实到 人次 and the study
+    hours of those present. A cache, never a source: the activities services rewrite an activity's rows
+    in the same transaction as every change of the activity or its list, and the 人次 and 学时 indicators
+    read these rows instead of every attendance row (a city's year is ~480,000 of them). ``path`` and
+    ``host_path`` copy the paths of the org of record and of the host org (an org's move rewrites them);
+    ``held_on`` and ``kind`` copy the activity's. ``manage.py rebuild_rollups`` rebuilds and verifies them.
+    """
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=255)
+    host = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    host_path = models.CharField(max_length=255)
+    held_on = models.DateField()
+    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+")
+    expected = models.PositiveIntegerField()
+    present = models.PositiveIntegerField()
+    present_hours = models.DecimalField(max_digits=12, decimal_places=1)
+
+    objects = AttendanceRollupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "出勤汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "org"], name="activities_one_rollup_per_org")
+        ]
+        # A city's year at its root: the dates; a branch's figures: its path, then the dates.
+        indexes = [models.Index(fields=["held_on", "path"]), models.Index(fields=["path", "held_on"])]
+
+    def __str__(self):
+        return f"{self.activity_id} · {self.org_id}:应到 {self.expected},实到 {self.present}"

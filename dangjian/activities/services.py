@@ -12,12 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from dangjian.accounts.roles import Role
-from dangjian.activities import rules
+from dangjian.activities import indicators, rules
 from dangjian.activities.models import (
     Activity,
     ActivityAttachment,
@@ -27,6 +27,7 @@ from dangjian.activities.models import (
     AgendaItem,
     AppliesTo,
     Attendance,
+    AttendanceRollup,
     AttendanceStatus,
     BackfillUnlock,
     CheckInMethod,
@@ -37,7 +38,7 @@ from dangjian.activities.models import (
     TrainingClass,
 )
 from dangjian.core import audit
-from dangjian.core.access import CHANGE, has_system_role, path_in_scope, scopes_for
+from dangjian.core.access import CHANGE, has_system_role, path_in_scope, scopes_for, subtree_q
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
 from dangjian.core.rules import Finding, blocking
@@ -380,6 +381,7 @@ def record_activity(
     _set_agenda(activity, agenda)
     _fill_attendance(activity, [org, *partners])
     _update_quorum(activity)
+    recount_attendance([activity.pk])
     files = _add_attachments(actor, activity, attachments)
     audit.record(
         actor,
@@ -450,6 +452,7 @@ def update_activity(
         if new:
             _add_missing_attendance(activity, new)
     _update_quorum(activity)
+    recount_attendance([activity.pk])
     files = _add_attachments(actor, activity, attachments)
     audit.record(
         actor,
@@ -483,6 +486,7 @@ def cancel_activity(actor: Actor, activity: Activity, *, reason: str = "") -> Ac
     before = activity_state(activity)
     activity.status = ActivityStatus.CANCELLED
     activity.save(update_fields=["status"])
+    recount_attendance([activity.pk])
     after = activity_state(activity) | {"reason": reason}
     audit.record(actor, "activities.cancel", activity, org=activity.org, before=before, after=after)
     return activity
@@ -525,6 +529,7 @@ def mark_attendance(actor: Actor, activity: Activity, marks: dict) -> dict:
         changed.append(row)
     Attendance.objects.bulk_update(changed, ["status", "reason", "checked_in_at", "method"])
     _update_quorum(activity)
+    recount_attendance([activity.pk])
     counts = attendance_counts(activity)
     audit.record(
         actor,
@@ -583,6 +588,7 @@ def check_in(actor: Actor, activity: Activity, now: datetime | None = None) -> A
         activity.status = ActivityStatus.HELD
         activity.save(update_fields=["status"])
     _update_quorum(activity)
+    recount_attendance([activity.pk])
     audit.record(
         actor, "activities.check_in", row, org=activity.org, before=before, after={"status": row.status}
     )
@@ -805,3 +811,48 @@ def remove_imported_activity(actor: Actor, activity: Activity) -> None:
     before = activity_state(activity)
     audit.record(actor, "activities.import_undo", activity, org=activity.org, before=before)
     activity.delete()
+
+
+# --- the attendance roll-ups ----------------------------------------------------------------------------
+#
+# ``AttendanceRollup`` keeps each held activity's attendance counted per org of record, for the 人次 and
+# 学时 indicators (activities.indicators.AttendanceCounts). Every service above that changes an activity
+# or its attendance list recounts the activity's rows at its end, in its transaction; an activity taken
+# back with its import loses them by CASCADE.
+
+
+def _insert_rollups(attendance) -> int:
+    """Write the roll-up rows of these attendance rows (a queryset) by one INSERT … SELECT; answers the
+    rows written."""
+    sql, params = indicators.rollup_counts(attendance).query.sql_with_params()
+    columns = ", ".join(["activity_id", "org_id", *indicators.ROLLUP_COLUMNS])
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {AttendanceRollup._meta.db_table} ({columns}) {sql}", params)
+        return cursor.rowcount
+
+
+def recount_attendance(activity_ids: Iterable[int]) -> None:
+    """Rewrite the roll-up rows of these activities from their attendance lists (inside the caller's
+    transaction, after the activity and its list are written)."""
+    ids = sorted(set(activity_ids))
+    AttendanceRollup.objects.filter(activity_id__in=ids).delete()
+    _insert_rollups(Attendance.objects.filter(activity_id__in=ids))
+
+
+def rebuild_attendance_rollups() -> int:
+    """Every roll-up row again from the attendance lists (``manage.py rebuild_rollups``, which audits it;
+    the demo after inserting its activities directly). Answers the rows written."""
+    AttendanceRollup.objects.all().delete()
+    return _insert_rollups(Attendance.objects.all())
+
+
+def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
+    """orgs.services' move hook: the rows of the moved subtree's orgs take their new paths."""
+    moved = Org.objects.filter(subtree_q("path", org.path)).values("pk")
+    rows = AttendanceRollup.objects.all()
+    rows.filter(org_id__in=moved).update(
+        path=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("path"))
+    )
+    rows.filter(host_id__in=moved).update(
+        host_path=Subquery(Org.objects.filter(pk=OuterRef("host_id")).values("path"))
+    )

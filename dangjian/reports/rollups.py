@@ -36,6 +36,8 @@ import contextlib
 import functools
 import json
 import operator
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, transaction
@@ -328,10 +330,39 @@ def by_child(user, org, period: Period, indicators, width: int) -> dict | None:
 # --- rebuilding and verifying ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Roll-ups another app keeps for its own indicators (reports cannot import it): ``rebuild()`` writes
+    them all again from the app's records and answers the rows written; ``differences()`` answers a
+    Chinese line for each row that disagrees with them. ``rebuild`` and ``rebuild_rollups`` run them."""
+
+    name: str
+    rebuild: Callable[[], int]
+    differences: Callable[[], list[str]]
+
+
+others: list[Kept] = []
+
+
+def register_kept(kept: Kept) -> None:
+    """Rebuild and verify ``kept`` with the member and org roll-ups (from the app's AppConfig.ready)."""
+    if kept not in others:
+        others.append(kept)
+
+
+def kept_names() -> str:
+    """What ``rebuild`` writes, in Chinese: 党员和党组织统计汇总 and each other app's (for messages)."""
+    return "党员和党组织统计汇总" + "".join(f"、{kept.name}汇总" for kept in others)
+
+
+def other_differences() -> list[str]:
+    return [line for kept in others for line in kept.differences()]
+
+
 @transaction.atomic
 def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
     """Recompute every row of the ``years`` years up to ``year`` (this year by default) from the members
-    and the orgs; answers the rows written. Years before them are computed live from the records' dates
+    and the orgs, and the roll-ups other apps keep (``others``, all of them); answers the rows written. Years before them are computed live from the records' dates
     (members.total of the nine before the latest is on its rows).
 
     On PostgreSQL the tables are emptied with TRUNCATE: readers and writers of the roll-ups wait for the
@@ -355,13 +386,14 @@ def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
         with connection.cursor() as cursor:
             for table in tables:
                 cursor.execute(f"ANALYZE {table}")
+    by_app = {kept.name: kept.rebuild() for kept in others}
     record(
         actor,
         "reports.rebuild_rollups",
         RollupYear.objects.get(year=year),
-        after={"year": year, "rows": written},
+        after={"year": year, "rows": written, **({"others": by_app} if by_app else {})},
     )
-    return written
+    return written + sum(by_app.values())
 
 
 @contextlib.contextmanager

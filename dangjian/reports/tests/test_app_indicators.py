@@ -14,6 +14,7 @@ from itertools import count
 import pytest
 import time_machine
 
+from dangjian.activities import services as activity_services
 from dangjian.activities.models import (
     Activity,
     ActivityKind,
@@ -52,7 +53,8 @@ def member(actor, org, name, birth=date(1980, 5, 6), *, sequence, **fields):
 def activity(
     org, kind, held_on, *, partners=(), status="held", hours="2", secretary=False, present=(), absent=()
 ):
-    """An activity row as the demo writes it: the host and partners as taking part, attendance by member."""
+    """An activity row as the demo writes it: the host and partners as taking part, attendance by member,
+    and then its attendance roll-ups (the demo rebuilds them after its rows)."""
     row = Activity.objects.create(
         org=org,
         kind=ActivityKind.objects.get(code=kind),
@@ -68,6 +70,7 @@ def activity(
         Attendance.objects.create(activity=row, member=person, org=person.org, status="present")
     for person in absent:
         Attendance.objects.create(activity=row, member=person, org=person.org, status="absent")
+    activity_services.recount_attendance([row.pk])
     return row
 
 
@@ -453,6 +456,7 @@ def test_the_dashboard_shows_compliance_colours_and_work_figures(work, tree, dep
     for key, value in work_figures.items():
         assert registry.get(key).value(dept_admin, tree["city"], this_year) == value
     assert work_figures["recruitment.activists"] == 1 and work_figures["activities.held"] == 1
+    assert work_figures["activities.present"] == 1  # 甲一 at the party lecture of 1 January 2026
 
 
 def test_a_panel_above_the_limit_only_links(work, tree, dept_admin):

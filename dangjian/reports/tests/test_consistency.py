@@ -2,6 +2,7 @@
 subtree and date; every subtree's figure is the sum of its subordinates' and its own; the lists match."""
 
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +12,8 @@ from django.utils import timezone
 
 from conftest import make_user
 from dangjian.accounts.roles import Role
+from dangjian.activities.indicators import ATTENDANCE
+from dangjian.activities.models import AttendanceRollup
 from dangjian.orgs.models import Org
 from dangjian.reports import dashboard, registry, rollups, tables
 from dangjian.reports.registry import Period
@@ -87,6 +90,27 @@ def test_the_demo_keeps_rollups_equal_to_the_live_count(demo):
     year = timezone.localdate().year
     assert year in rollups.kept_years()
     assert rollups.differences(year) == []
+    assert AttendanceRollup.objects.exists() and rollups.other_differences() == []
+
+
+@pytest.mark.parametrize("years_back", [0, 1])
+def test_the_attendance_rollups_answer_as_the_live_count_on_the_demo(demo, years_back):
+    root, admin = demo
+    period = Period.year(timezone.localdate().year - years_back)
+    attendance = [ind for ind in registry.all_indicators() if ind.source is ATTENDANCE]
+    kept = (
+        registry.compute(admin, root, period, attendance),
+        registry.compute_by_child(admin, root, period, attendance),
+    )
+    with mock.patch.dict(registry.accelerators):
+        del registry.accelerators[ATTENDANCE.key]
+        live = (
+            registry.compute(admin, root, period, attendance),
+            registry.compute_by_child(admin, root, period, attendance),
+        )
+    assert kept == live
+    if years_back == 0:  # the demo's activities are in its recent months
+        assert kept[0]["activities.expected"] > 1000 and len(kept[1]) > 1
 
 
 def test_the_lists_match_the_counts_on_the_demo(demo):

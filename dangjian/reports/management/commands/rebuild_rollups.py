@@ -1,5 +1,6 @@
 """manage.py rebuild_rollups [--year Y] [--years N] [--verify-only]: rebuild the member roll-ups (per org and per
-subtree) and the org counts per subtree, then verify them against the live counts.
+subtree), the org counts per subtree and the roll-ups other apps keep (the attendance of activities per
+org: rollups.register_kept), then verify them against the live counts.
 
 Run it once after installing or upgrading, after a bulk load made outside the services, and on 1 January
 (the roll-ups hold this year and the last, each row with the members' total of the nine years before its
@@ -38,13 +39,14 @@ class Command(BaseCommand):
             rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, years)
             before = f"及此前 {years - 1} 个年度" if years > 1 else ""
             self.stdout.write(
-                f"已重建 {year} 年度{before}的党员和党组织统计汇总 {rows} 行,"
+                f"已重建 {year} 年度{before}的{rollups.kept_names()} {rows} 行,"
                 f"用时 {time.perf_counter() - started:.1f} 秒。"
             )
         elif year not in rollups.kept_years():
             raise CommandError(f"{year} 年度的统计汇总尚未建立,请先运行 rebuild_rollups。")
         started = time.perf_counter()
         problems = [line for kept in sorted(rollups.kept_years()) for line in rollups.differences(kept)]
+        problems += rollups.other_differences()
         if problems:
             shown = "\n".join(problems[:20])
             raise CommandError(f"统计汇总与实际不符 {len(problems)} 处:\n{shown}")
