@@ -73,15 +73,35 @@ def filter_activities(queryset: QuerySet, filters: ActivityFilters) -> QuerySet:
 
 
 def for_listing(queryset: QuerySet) -> QuerySet:
-    return (
-        queryset.select_related("org", "kind", "group")
-        .annotate(
-            present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT), distinct=True),
-            expected=Count("attendance", distinct=True),
-            joint_count=Count("parties", distinct=True),
-        )
-        .order_by("-held_on", "-starts_at", "-pk")
+    return queryset.select_related("org", "kind", "group").order_by("-held_on", "-starts_at", "-pk")
+
+
+def with_counts(activities) -> list[Activity]:
+    """The activities of one page with their 应到 and 实到 and the number of orgs taking part, counted for
+    these rows only: annotating the whole list counted every attendance row of a city's activities before
+    cutting the page (1.9 s at the demo city's root)."""
+    activities = list(activities)
+    ids = [activity.pk for activity in activities]
+    attendance = {
+        row["activity_id"]: row
+        for row in Attendance.objects.filter(activity_id__in=ids)
+        .order_by()
+        .values("activity_id")
+        .annotate(expected=Count("pk"), present=Count("pk", filter=Q(status=AttendanceStatus.PRESENT)))
+    }
+    parties = dict(
+        ActivityOrg.objects.filter(activity_id__in=ids)
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values_list("activity_id", "n")
     )
+    for activity in activities:
+        counts = attendance.get(activity.pk, {})
+        activity.expected = counts.get("expected", 0)
+        activity.present = counts.get("present", 0)
+        activity.joint_count = parties.get(activity.pk, 0)
+    return activities
 
 
 # --- compliance -----------------------------------------------------------------------------------------

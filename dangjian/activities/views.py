@@ -107,6 +107,7 @@ def activity_list(request):
     )
     activities = queries.filter_activities(queries.activities_within(request.user, within), filters)
     page = Paginator(queries.for_listing(activities), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = queries.with_counts(page.object_list)
     return render(
         request,
         "activities/list.html",

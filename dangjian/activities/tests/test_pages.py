@@ -85,6 +85,25 @@ def test_the_list_shows_the_subtree(meeting, county_admin, login):
     assert "学习全会精神" in page
 
 
+def test_the_list_counts_each_rows_attendance_and_parties(
+    meeting, tree, branch_members, system_actor, dept_admin, login
+):
+    services.mark_attendance(system_actor, meeting, {m.pk: "present" for m in branch_members[:3]})
+    services.record_activity(
+        system_actor,
+        org=tree["branch_a"],
+        kind="theme_day",
+        held_on=date(2025, 10, 11),
+        topic="联建主题党日",
+        partners=[tree["town_a"]],
+    )
+    page = login(dept_admin).get("/activities/").content.decode()
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in page.split("<tr>")[2:]}
+    expected_present = '<td class="text-end">{}</td>\n      <td class="text-end">{}</td>'
+    assert expected_present.format(5, 3) in rows["学习全会精神"] and "联合开展" not in rows["学习全会精神"]
+    assert expected_present.format(5, 0) in rows["联建主题党日"] and "联合开展" in rows["联建主题党日"]
+
+
 def test_the_list_query_count_does_not_grow(
     frozen_today, tree, branch_members, system_actor, county_admin, login, django_assert_max_num_queries
 ):
