@@ -3,13 +3,16 @@
 Everything starts from a user's scope; nothing here writes.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -233,22 +236,39 @@ def compliance(orgs: list[Org], reporting: rules.Period) -> dict[int, rules.OrgC
     return result
 
 
+def with_ids(queryset: QuerySet, lookup: str, ids: list[int]) -> QuerySet:
+    """``queryset.filter(<lookup>__in=ids)``. On SQLite a long list meeting another condition on the same
+    index is probed value by value for each row (the heart talks of a city's 3,040 orgs: 2,299 talks ×
+    3,040 ids, 0.57 s); there the list is one JSON parameter read as a table and the column is compared
+    through ``+ 0`` so that no index is probed with it (5 ms). PostgreSQL hashes a long list by itself."""
+    if connection.vendor != "sqlite" or len(ids) < LONG_LIST:
+        return queryset.filter(**{f"{lookup}__in": ids})
+    listed = RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
+    return queryset.alias(_listed=F(lookup) + Value(0)).filter(_listed__in=listed)
+
+
+LONG_LIST = 100
+
+
 def heart_talk_facts(ids: list[int], widest: rules.Period) -> tuple[dict, dict, dict]:
     """For the heart-talk rule: each org's talks (date, who was present), its committee seats held by
     members of record, and its members on the roll (id → name)."""
     talks, seats, roster = defaultdict(list), defaultdict(list), defaultdict(dict)
     rows = list(
-        ActivityOrg.objects.filter(
-            org_id__in=ids,
+        with_ids(ActivityOrg.objects, "org_id", ids)
+        .filter(
             activity__kind__code=rules.HEART_TALK,
             activity__status=ActivityStatus.HELD,
             activity__held_on__range=(widest.start, widest.end),
-        ).values_list("org_id", "activity_id", "activity__held_on")
+        )
+        .values_list("org_id", "activity_id", "activity__held_on")
     )
     present = defaultdict(set)
-    for activity_id, member_id in Attendance.objects.filter(
-        activity_id__in={a for _, a, _ in rows}, status=AttendanceStatus.PRESENT
-    ).values_list("activity_id", "member_id"):
+    for activity_id, member_id in (
+        Attendance.objects.filter(activity_id__in={a for _, a, _ in rows}, status=AttendanceStatus.PRESENT)
+        .order_by()
+        .values_list("activity_id", "member_id")
+    ):
         present[activity_id].add(member_id)
     for org_id, activity_id, day in rows:
         talks[org_id].append((day, present[activity_id]))

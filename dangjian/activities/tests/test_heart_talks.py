@@ -99,3 +99,21 @@ def test_without_committee_members_talks_are_counted(tree, make_member, system_a
             system_actor, org=branch, kind="heart_talk", held_on=date(2025, 6, 1), topic="谈话"
         )
     assert heart(branch, 2025).met
+
+
+@pytest.mark.parametrize("long_list", [1, 100])
+def test_the_talks_are_found_for_a_long_list_of_orgs(
+    committee_branch, tree, system_actor, monkeypatch, long_list
+):
+    """Judging many orgs at once (a city's root) passes the ids as one list parameter on SQLite; the same
+    talks are found either way, and only the judged orgs' ones."""
+    branch, secretary, member, plain = committee_branch
+    talk(system_actor, branch, date(2025, 3, 1), secretary, member)
+    talk(system_actor, tree["branch_b"], date(2025, 3, 2))
+    monkeypatch.setattr(queries, "LONG_LIST", long_list)
+    orgs = [tree["city"], tree["town_a"], branch]
+    results = queries.compliance(orgs, rules.Period(date(2025, 1, 1), date(2025, 12, 31), "year"))
+    found = [r for r in results[branch.pk].requirements if r.kind_code == "heart_talk"]
+    assert [(r.expected, r.held) for r in found] == [(3, 1)]
+    talks, _, _ = queries.heart_talk_facts([o.pk for o in orgs], rules.period_of(date(2025, 6, 1), "year"))
+    assert set(talks) == {branch.pk} and [day for day, _ in talks[branch.pk]] == [date(2025, 3, 1)]
