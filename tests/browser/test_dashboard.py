@@ -1,0 +1,51 @@
+"""In a real browser: the dashboard of a large subtree shows at once and fills in the other apps' figures
+(activities, dues) by a second request."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from dangjian.activities import services as activity_services
+from dangjian.activities.defaults import seed_defaults
+from dangjian.activities.models import ActivityKind, ComplianceRule
+from dangjian.members import services as member_services
+from dangjian.members.rules import check_character
+from dangjian.reports import dashboard
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_large_subtree_gets_its_work_figures_after_the_page(
+    live_server, page, tree, dept_admin, system_actor, monkeypatch
+):
+    # Browser tests run on a flushed database: put back the code tables migration 0002 fills.
+    seed_defaults(ActivityKind, ComplianceRule)
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        first17 = "44052419800506011"
+        member = member_services.create_member(
+            system_actor,
+            org=tree["branch_a"],
+            name="赵一",
+            id_number=first17 + check_character(first17),
+            category="full",
+            joined_on=date(2010, 7, 1),
+            converted_on=date(2011, 7, 1),
+        )
+        meeting = activity_services.record_activity(
+            system_actor, org=tree["branch_a"], kind="theme_day", held_on=date(2026, 3, 1), topic="主题党日"
+        )
+        activity_services.mark_attendance(system_actor, meeting, {member.pk: "present"})
+        monkeypatch.setattr(dashboard, "WORK_LIMIT", 0)  # every subtree counts as large
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("用户名").fill(dept_admin.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/reports/dashboard/?org={tree['city'].pk}")
+        expect(page.locator('[data-work="activities.held"]')).to_have_text("1")
+        expect(page.locator('[data-work="activities.present"]')).to_have_text("1")
+        expect(page.locator("#work-headline")).not_to_contain_text("统计中")
