@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from dangjian.orgs import services
 from dangjian.orgs.models import Committee
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +22,7 @@ def test_a_secretary_re_elects_the_branch_committee(live_server, page, tree, sec
         number=4,
         members=[{"post": "secretary", "name": "老书记"}, {"post": "organization_member", "name": "老委员"}],
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(secretary.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, secretary)
 
     page.get_by_role("link", name="组织建设提醒").click()
     expect(page.locator("#finding-table")).to_contain_text("班子任期已于2023年5月1日届满")

@@ -8,13 +8,13 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from dangjian.activities import services as activity_services
 from dangjian.activities.defaults import seed_defaults
 from dangjian.activities.models import ActivityKind, ComplianceRule
 from dangjian.members import services as member_services
 from dangjian.members.rules import check_character
 from dangjian.reports import dashboard
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,11 +40,7 @@ def test_a_large_subtree_gets_its_work_figures_after_the_page(
         )
         activity_services.mark_attendance(system_actor, meeting, {member.pk: "present"})
         monkeypatch.setattr(dashboard, "WORK_LIMIT", 0)  # every subtree counts as large
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("用户名").fill(dept_admin.username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{live_server.url}/")
+        log_in(page, live_server, dept_admin)
         page.goto(f"{live_server.url}/reports/dashboard/?org={tree['city'].pk}")
         expect(page.locator('[data-work="activities.held"]')).to_have_text("1")
         expect(page.locator('[data-work="activities.present"]')).to_have_text("1")

@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from dangjian.activities.defaults import seed_defaults
 from dangjian.activities.models import Activity, ActivityKind, ComplianceRule
 from dangjian.members import services as member_services
 from dangjian.members.rules import check_character
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,11 +37,7 @@ def test_a_secretary_records_a_general_meeting_with_attendance(
             joined_on=date(2010, 7, 1),
             converted_on=date(2011, 7, 1),
         )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(secretary.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, secretary)
 
     page.get_by_role("link", name="活动记录").click()
     page.get_by_role("link", name="登记组织生活").click()

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from dangjian.members import services as member_services
 from dangjian.members.rules import check_character
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +28,7 @@ def test_the_hub_takes_the_full_width_of_a_phone(live_server, browser, tree, mem
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("用户名").fill(member_user.username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{live_server.url}/")
+        log_in(page, live_server, member_user)
         page.goto(f"{live_server.url}/members/mine/")
         expect(page.locator("#my-record")).to_contain_text("手机党员")
         assert page.locator("main").bounding_box()["width"] >= 340

@@ -3,18 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from dangjian.orgs.models import Org
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_county_admin_picks_a_town_and_creates_a_branch(live_server, page, tree, county_admin):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(county_admin.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, county_admin)
 
     # The tree picker: open it, expand the county (children load lazily), pick the town.
     page.locator("#current-org-button").click()
