@@ -356,11 +356,19 @@ def rollup_differences() -> list[str]:
     return found
 
 
+# The roll-up column each attendance indicator sums; the per-kind 人次 (activities.present.<code>) sum
+# ``present`` over the rows of the kind.
+ROLLUP_SUMS = {
+    "activities.present": "present",
+    "activities.expected": "expected",
+    "activities.study_hours": "present_hours",
+}
+
+
 def _rollup_column(indicator: Indicator):
     """The roll-up aggregate answering an attendance indicator, or None (then the live query runs)."""
-    if indicator.key in ("activities.present", "activities.expected", "activities.study_hours"):
-        name = {"activities.present": "present", "activities.expected": "expected"}.get(indicator.key)
-        return Sum(name or "present_hours")
+    if indicator.key in ROLLUP_SUMS:
+        return Sum(ROLLUP_SUMS[indicator.key])
     if indicator.key.startswith("activities.present."):
         return Sum("present", filter=Q(kind__code=indicator.key.removeprefix("activities.present.")))
     return None
@@ -371,32 +379,39 @@ class AttendanceCounts:
     subtree and period, seen as the attendance rows are (by the host org's scope), summed."""
 
     @staticmethod
-    def _rows(user, org, period: Period, indicators):
+    def _aggregates(indicators) -> dict | None:
+        """Each indicator's sum over the roll-up rows; None when one of them is not kept there."""
         aggregates = {ind.key: _rollup_column(ind) for ind in indicators}
-        if any(aggregate is None for aggregate in aggregates.values()):
-            return None, None
-        rows = (
+        return None if any(aggregate is None for aggregate in aggregates.values()) else aggregates
+
+    @staticmethod
+    def _rows(user, org, period: Period):
+        return (
             AttendanceRollup.objects.visible_to(user)
             .filter(subtree_q("path", org.path))
             .filter(period.q("held_on"))
             .order_by()
         )
-        return rows, aggregates
 
     @classmethod
     def totals(cls, user, org, period: Period, indicators) -> dict | None:
-        rows, aggregates = cls._rows(user, org, period, indicators)
-        if rows is None:
+        aggregates = cls._aggregates(indicators)
+        if aggregates is None:
             return None
-        found = rows.aggregate(**aggregates)
+        found = cls._rows(user, org, period).aggregate(**aggregates)
         return {ind.key: ind.finish(found[ind.key]) for ind in indicators}
 
     @classmethod
     def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
-        rows, aggregates = cls._rows(user, org, period, indicators)
-        if rows is None:
+        aggregates = cls._aggregates(indicators)
+        if aggregates is None:
             return None
-        grouped = rows.annotate(_branch=Substr("path", 1, width)).values("_branch").annotate(**aggregates)
+        grouped = (
+            cls._rows(user, org, period)
+            .annotate(_branch=Substr("path", 1, width))
+            .values("_branch")
+            .annotate(**aggregates)
+        )
         found = {
             row.pop("_branch"): {ind.key: ind.finish(row[ind.key]) for ind in indicators} for row in grouped
         }
