@@ -13,7 +13,7 @@ registry is first read): define a ``Source`` for their records and call ``regist
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from importlib import import_module
 from urllib.parse import urlencode
@@ -43,6 +43,11 @@ class Period:
 
     def q(self, lookup: str) -> Q:
         return Q(**{f"{lookup}__gte": self.start, f"{lookup}__lte": self.end})
+
+    def whole_months(self) -> bool:
+        """Whether the period starts on a month's first day and ends on a month's last day (a year, a
+        quarter, a month …): the roll-ups kept by month answer such periods exactly."""
+        return self.start.day == 1 and (self.end == date.max or (self.end + timedelta(days=1)).day == 1)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ from dangjian.reports.models import (
 from dangjian.reports.registry import STEPLEN, Period
 from dangjian.reports.subtrees import (
     BATCH,
+    LISTED,
     add_to_subtrees_by_year,
     adding,
     kept_years,
@@ -132,10 +133,6 @@ def _rows_by_org(results) -> dict[int, list[int]]:
 # A list of ids as ONE parameter (a JSON array on SQLite, an array on PostgreSQL): the statement's text
 # then does not depend on the list, so each part of a year is compiled by the ORM once per process
 # (compiling its 36 filtered counts took ~10 ms, several times the ~1-4 ms of running it on a chunk).
-LISTED = {
-    "sqlite": "SELECT value FROM json_each(%s)",
-    "postgresql": "SELECT unnest(%s::bigint[])",
-}
 _LIST = object()  # marks the list's place among the compiled statement's parameters
 
 

@@ -1,14 +1,20 @@
-"""Subtree rows: the machinery the member and org roll-ups share (reports.rollups).
+"""Subtree rows: the machinery the roll-ups share (the member and org ones of reports.rollups, the dues
+ones of dues.services, the activities held of activities.services).
 
-A subtree row holds, per org and kept year, counts of the org's whole subtree, with the org's path and
-depth copied onto it. Writers add deltas to the rows of an org and all its ancestors with one upsert
-(``INSERT … ON CONFLICT (year, org_id) DO UPDATE``), in (year, path) order; a moved subtree's rows take
-the new paths and its totals move from the old ancestors to the new ones; the verify pass sums the live
-direct counts up the tree in Python and names every row that differs.
+A subtree row holds, per org and period, counts of the org's whole subtree, with the org's path and depth
+copied onto it. The period is one or more columns named by the model (``keys_of``): the year for the
+member and org roll-ups, the month for dues, the month and the kind for activities held. Writers add
+deltas to the rows of an org and all its ancestors with one upsert (``INSERT … ON CONFLICT (<period>,
+org_id) DO UPDATE``), in (period, path) order; a moved subtree's rows take the new paths and its totals
+move from the old ancestors to the new ones; the verify pass sums the live direct counts up the tree in
+Python and names every row that differs.
 """
 
+import json
+
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 
 from dangjian.core.access import scopes_for, subtree_q
 from dangjian.orgs.models import Org
@@ -27,6 +33,36 @@ def sees_whole_subtree(user, org) -> bool:
     return any(scope.subtree and org.path.startswith(scope.path) for scope in scopes_for(user))
 
 
+def keys_of(model) -> tuple[str, ...]:
+    """The columns a roll-up model's rows are kept by, besides ``org_id`` (unique together): the model's
+    ``rollup_keys`` (dues: the month; activities: the month and the kind), ``("year",)`` by default (the
+    member and org roll-ups). A "period" below is the value of these columns: one value for one column,
+    a tuple of values for several."""
+    return getattr(model, "rollup_keys", ("year",))
+
+
+def key_values(model, period) -> list:
+    """The values of ``keys_of(model)`` for a period (one value, or a tuple for several columns)."""
+    return list(period) if len(keys_of(model)) > 1 else [period]
+
+
+# A list of ids as ONE parameter (a JSON array on SQLite, an array on PostgreSQL); see ``listed``.
+LISTED = {
+    "sqlite": "SELECT value FROM json_each(%s)",
+    "postgresql": "SELECT unnest(%s::bigint[])",
+}
+
+
+def listed(ids) -> RawSQL | list:
+    """``ids`` for an ``__in`` lookup as one parameter: a bulk write touching a province's branches names
+    hundreds of thousands of orgs, past PostgreSQL's 65,535 parameters per statement."""
+    ids = sorted(ids)
+    vendor = connection.vendor
+    if vendor not in LISTED:
+        return ids
+    return RawSQL(LISTED[vendor], (json.dumps(ids) if vendor == "sqlite" else ids,))
+
+
 def ancestor_paths(path: str) -> list[str]:
     """The paths of the org's ancestors and its own, root first: each prefix of a whole number of steps."""
     return [path[:end] for end in range(STEPLEN, len(path) + 1, STEPLEN)]
@@ -34,20 +70,21 @@ def ancestor_paths(path: str) -> list[str]:
 
 def add_to_subtrees(year: int, deltas: dict[str, list[int]], model, names: list[str]) -> None:
     """Add each change of a direct count (org path → one number per column of ``names``) to the subtree
-    rows (``model``) of that org and of all its ancestors, for one year."""
+    rows (``model``) of that org and of all its ancestors, for one year (or other period)."""
     add_to_subtrees_by_year({year: deltas}, model, names)
 
 
-def add_to_subtrees_by_year(deltas: dict[int, dict[str, list[int]]], model, names: list[str]) -> None:
-    """``add_to_subtrees`` for several years at once ({year: {org path: delta}}): one upsert statement."""
-    changes: dict[tuple[int, str], list[int]] = {}
-    for year, by_path in deltas.items():
+def add_to_subtrees_by_year(deltas: dict, model, names: list[str]) -> None:
+    """``add_to_subtrees`` for several periods at once ({year or month: {org path: delta}}): one upsert
+    statement."""
+    changes: dict[tuple, list] = {}
+    for period, by_path in deltas.items():
         for path, delta in by_path.items():
             if not any(delta):
                 continue
             for ancestor in ancestor_paths(path):
-                total = changes.get((year, ancestor))
-                changes[year, ancestor] = (
+                total = changes.get((period, ancestor))
+                changes[period, ancestor] = (
                     delta if total is None else [a + b for a, b in zip(total, delta, strict=True)]
                 )
     add_rows(model, names, changes)
@@ -55,12 +92,12 @@ def add_to_subtrees_by_year(deltas: dict[int, dict[str, list[int]]], model, name
 
 def upsert(model, keys: tuple[str, ...], names: list[str], on_conflict: str) -> str:
     """SQL inserting one parameter row into ``model``; ``on_conflict`` says what a row of the same
-    (year, org) already there gets (``DO NOTHING``, ``DO UPDATE SET …``)."""
+    (period, org) already there gets (``DO NOTHING``, ``DO UPDATE SET …``)."""
     table = model._meta.db_table
     columns = [*keys, *names]
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT (year, org_id) {on_conflict}"
+        f"ON CONFLICT ({', '.join(keys_of(model))}, org_id) {on_conflict}"
     )
 
 
@@ -85,7 +122,7 @@ def write_rows(model, keys: tuple[str, ...], names: list[str], on_conflict: str,
     On PostgreSQL one statement over one array per column: a parameter row at a time costs ~0.2 ms
     there, and a bulk import spread over thousands of branches with ten kept years sent ~90,000 of them
     (bench/reports_upkeep.py on the province tree). SQLite runs in-process, so ``executemany`` is cheap.
-    The rows must be unique by (year, org): one statement cannot update a row twice."""
+    The rows must be unique by (period, org): one statement cannot update a row twice."""
     if not rows:
         return
     with connection.cursor() as cursor:
@@ -96,15 +133,16 @@ def write_rows(model, keys: tuple[str, ...], names: list[str], on_conflict: str,
         arrays = ", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in columns)
         cursor.execute(
             f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
-            f"SELECT * FROM unnest({arrays}) ON CONFLICT (year, org_id) {on_conflict}",
+            f"SELECT * FROM unnest({arrays}) ON CONFLICT ({', '.join(keys_of(model))}, org_id) {on_conflict}",
             [list(values) for values in zip(*rows, strict=True)],
         )
 
 
-def add_rows(model, names: list[str], changes: dict[tuple[int, str], list[int]]) -> None:
-    """Add to the subtree rows (``model``: SubtreeRollup or OrgSubtreeRollup) of these (year, org path),
-    creating the rows that do not exist yet: one statement with a parameter row per row, in (year, path)
-    order (every writer locks rows in the same order, so concurrent writers wait rather than deadlock)."""
+def add_rows(model, names: list[str], changes: dict[tuple, list]) -> None:
+    """Add to the subtree rows (``model``: SubtreeRollup, OrgSubtreeRollup, DuesSubtreeRollup) of these
+    (period, org path), creating the rows that do not exist yet: one statement with a parameter row per
+    row, in (period, path) order (every writer locks rows in the same order, so concurrent writers wait
+    rather than deadlock)."""
     changes = {key: delta for key, delta in changes.items() if any(delta)}
     if not changes:
         return
@@ -115,10 +153,13 @@ def add_rows(model, names: list[str], changes: dict[tuple[int, str], list[int]])
     }
     write_rows(
         model,
-        ("org_id", "year", "path", "depth"),
+        ("org_id", *keys_of(model), "path", "depth"),
         names,
         adding(model, names),
-        [[orgs[path][0], year, path, orgs[path][1], *changes[year, path]] for year, path in sorted(changes)],
+        [
+            [orgs[path][0], *key_values(model, period), path, orgs[path][1], *changes[period, path]]
+            for period, path in sorted(changes)
+        ],
     )
 
 
@@ -130,11 +171,10 @@ def move_subtree(model, names: list[str], org: Org, old_path: str) -> None:
         path=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("path")[:1]),
         depth=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("depth")[:1]),
     )
-    for year in kept_years():
-        row = model.objects.filter(year=year, org_id=org.pk).values_list(*names).first()
-        if row is None:
-            continue
-        totals = list(row)
+    keys = keys_of(model)
+    for row in model.objects.filter(org_id=org.pk).values_list(*keys, *names):
+        period = row[0] if len(keys) == 1 else tuple(row[: len(keys)])
+        totals = list(row[len(keys) :])
         old_parent, new_parent = old_path[:-STEPLEN], org.path[:-STEPLEN]
         changes: dict[str, list[int]] = {}
         for path in ancestor_paths(old_parent):
@@ -143,14 +183,18 @@ def move_subtree(model, names: list[str], org: Org, old_path: str) -> None:
             changes[path] = (
                 [a + b for a, b in zip(changes[path], totals, strict=True)] if path in changes else totals
             )
-        add_rows(model, names, {(year, path): delta for path, delta in changes.items()})
+        add_rows(model, names, {(period, path): delta for path, delta in changes.items()})
 
 
-def subtree_differences(year: int, live: dict[int, dict], model, names: list[str], what: str) -> list[str]:
-    """Where the kept subtree rows (``model``) of ``year`` disagree with the live counts (``live``: org
-    id → the live direct counts), summed up the tree in Python: each org's subtree total is added to its
-    parent's once, deepest orgs first."""
-    orgs = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=BATCH * 4))
+def subtree_differences(
+    year, live: dict[int, dict], model, names: list[str], what: str, orgs: dict[int, str] | None = None
+) -> list[str]:
+    """Where the kept subtree rows (``model``) of ``year`` (or other period) disagree with the live counts
+    (``live``: org id → the live direct counts), summed up the tree in Python: each org's subtree total
+    is added to its parent's once, deepest orgs first. ``orgs`` (org id → path, all of them) may be
+    passed by a caller comparing many periods, to read the orgs once."""
+    if orgs is None:
+        orgs = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=BATCH * 4))
     want: dict[str, list[int]] = {orgs[org_id]: [row[name] for name in names] for org_id, row in live.items()}
     # Deepest level first: every org's total is complete before it is added to its parent's.
     for length in range(max(map(len, want), default=0), STEPLEN, -STEPLEN):
@@ -164,7 +208,8 @@ def subtree_differences(year: int, live: dict[int, dict], model, names: list[str
             )
     zero = [0] * len(names)
     found = []
-    rows = model.objects.filter(year=year).values_list("org_id", "path", *names)
+    period = dict(zip(keys_of(model), key_values(model, year), strict=True))
+    rows = model.objects.filter(**period).values_list("org_id", "path", *names)
     for org_id, path, *have in rows.iterator(chunk_size=BATCH):
         if orgs.get(org_id) != path:
             found.append(f"党组织 {org_id} 的{what}汇总路径 {path} 与党组织的路径 {orgs.get(org_id)} 不符")
@@ -179,3 +224,35 @@ def subtree_differences(year: int, live: dict[int, dict], model, names: list[str
             if live_count:
                 found.append(f"党组织 {pks[path]} {what}的 {name}:汇总 0,实际 {live_count}")
     return found
+
+
+def insert_subtrees(model, names: list[str], own_rows) -> int:
+    """Write every subtree row of ``model`` (every period at once), deepest orgs first: an org's row is
+    its own counts plus its children's subtree rows written just before, one INSERT … SELECT per depth,
+    so each count is added once. The table must be empty. Answers the rows written.
+
+    ``own_rows(depth)`` answers the SQL and parameters of the own counts of the orgs at ``depth``: rows
+    of ``org_id``, the ``keys_of(model)`` columns and a column per ``names``, in that order."""
+    keys = keys_of(model)
+    table, orgs = model._meta.db_table, Org._meta.db_table
+    deepest = Org.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
+    listed = ", ".join([*keys, *names])
+    named = ", ".join(f"own.{column} AS {column}" for column in (*keys, *names))
+    grouped = ", ".join(f"u.{key}" for key in keys)
+    summed = ", ".join(f"SUM(u.{name})" for name in names)
+    written = 0
+    with connection.cursor() as cursor:
+        for depth in range(deepest, 0, -1):
+            own, params = own_rows(depth)
+            parent = f"SUBSTR(c.path, 1, {depth * STEPLEN})"
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, path, depth, {listed}) "
+                f"SELECT o.id, o.path, o.depth, {grouped}, {summed} FROM ("
+                f"SELECT own.org_id AS org_id, {named} FROM ({own}) own "
+                f"UNION ALL SELECT p.id, {', '.join(f'c.{column}' for column in (*keys, *names))} "
+                f"FROM {table} c JOIN {orgs} p ON p.path = {parent} WHERE c.depth = %s"
+                f") u JOIN {orgs} o ON o.id = u.org_id GROUP BY o.id, o.path, o.depth, {grouped}",
+                (*params, depth + 1),
+            )
+            written += cursor.rowcount
+    return written
