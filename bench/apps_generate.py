@@ -9,7 +9,8 @@ month. Every branch holds ``--per-month`` held activities in each month (kinds i
 expecting every member on its roll, ~85 % present and the rest on leave or absent; every member on the
 roll is billed each month (10.00 yuan), ~90 % paid on the 15th by a payment of their own. The months are
 the ``--months`` months up to and including this one, so this year's figures count them. The attendance
-roll-ups are then rebuilt (``activities.services.rebuild_attendance_rollups``) and the tables analysed.
+and dues roll-ups are then rebuilt (``activities.services.rebuild_attendance_rollups``,
+``dues.services.rebuild_dues_rollups``) and the tables analysed.
 """
 
 import argparse
@@ -88,6 +89,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from dangjian.activities import services as activity_services
+    from dangjian.dues import services as dues_services
 
     if connection.vendor != "postgresql":
         sys.exit("apps_generate.py needs PostgreSQL (DATABASE_URL=postgres://…/…bench…)")
@@ -125,6 +127,10 @@ def main() -> None:
     with transaction.atomic():
         rows = activity_services.rebuild_attendance_rollups()
     print(f"attendance roll-ups: {rows:,} rows in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    with transaction.atomic():
+        rows = dues_services.rebuild_dues_rollups()
+    print(f"dues roll-ups: {rows:,} rows in {time.perf_counter() - started:.0f} s")
     with connection.cursor() as cursor:
         for table in (
             "activities_activity",

@@ -17,8 +17,13 @@ class ActivitiesConfig(AppConfig):
         dashboard.register_panel(queries.dashboard_compliance)
         # The attendance roll-ups answer the 人次 and 学时 indicators, follow moved orgs, and are rebuilt
         # and verified with the member roll-ups by manage.py rebuild_rollups.
+        # The held roll-ups answer the 开展活动 indicators (by kind and category) the same way.
         registry.accelerators[indicators.ATTENDANCE.key] = indicators.AttendanceCounts
+        registry.accelerators[indicators.ACTIVITIES.key] = indicators.HeldCounts
         org_services.register_move_hook(services.on_org_moved)
         rollups.register_kept(
             rollups.Kept("组织生活出勤", services.rebuild_attendance_rollups, indicators.rollup_differences)
+        )
+        rollups.register_kept(
+            rollups.Kept("活动开展", services.rebuild_held_rollups, services.held_differences)
         )

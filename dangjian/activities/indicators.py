@@ -18,11 +18,12 @@ a city's year at its root is then a few thousand rows instead of ~480,000 attend
 their orgs (bench/README.md, ## Statistics).
 """
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, DateField, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.urls import reverse
 
 from dangjian.activities.defaults import KINDS
@@ -33,12 +34,15 @@ from dangjian.activities.models import (
     Attendance,
     AttendanceRollup,
     AttendanceStatus,
+    HeldRollup,
     KindCategory,
     Trainee,
     TrainingClass,
 )
 from dangjian.core.access import subtree_q
 from dangjian.reports.registry import Indicator, Period, Source, money_sum, register, register_resolver
+from dangjian.reports.registry import get as registry_get
+from dangjian.reports.subtrees import sees_whole_subtree
 
 PRESENT = Q(status=AttendanceStatus.PRESENT)
 
@@ -417,3 +421,95 @@ class AttendanceCounts:
         }
         # A branch whose only rows count nothing asked for (nobody present) has no live row either.
         return {branch: values for branch, values in found.items() if any(values.values())}
+
+
+# --- the roll-ups of activities held ----------------------------------------------------------------------
+#
+# ``HeldRollup`` keeps, per org's subtree, month and kind, the activities held and the secretary's lectures
+# among them (activities.services adds each activity's difference up the tree). Every indicator of the
+# activities source is one of these two counts over some kinds, so a period of whole months is answered
+# from at most twelve rows a year per kind, the kinds' codes and categories read at the time of asking.
+
+HELD_NAMES = ["held", "secretary_lectures"]
+EVERY = Period(date.min, date.max)
+
+
+def held_counts(activities: QuerySet) -> QuerySet:
+    """The held roll-up counts of these activities: one row per (host org, month, kind) with org_id,
+    org__path, month, kind_id, held and secretary_lectures (the registry's own filters)."""
+    lectures = registry_get("activities.secretary_lectures")
+    return (
+        activities.filter(ACTIVITIES.base(EVERY))
+        .order_by()
+        .annotate(month=TruncMonth("held_on", output_field=DateField()))
+        .values("org_id", "org__path", "month", "kind_id")
+        .annotate(held=Count("pk"), secretary_lectures=Count("pk", filter=lectures.q(EVERY)))
+    )
+
+
+def held_rows(activities: QuerySet) -> dict[tuple, dict[str, list[int]]]:
+    """{(month, kind id): {host org path: [held, secretary_lectures]}} of these activities."""
+    found: dict[tuple, dict[str, list[int]]] = {}
+    for row in held_counts(activities):
+        month = row["month"] if isinstance(row["month"], date) else date.fromisoformat(str(row["month"])[:10])
+        found.setdefault((month, row["kind_id"]), {})[row["org__path"]] = [row[name] for name in HELD_NAMES]
+    return found
+
+
+def _held_aggregate(indicator: Indicator):
+    """The roll-up aggregate answering an activities indicator, or None (then the live query runs)."""
+    key = indicator.key
+    if key == "activities.held":
+        return Sum("held")
+    if key == "activities.secretary_lectures":
+        return Sum("secretary_lectures")
+    if key.startswith("activities.category."):
+        return Sum("held", filter=Q(kind__category=key.removeprefix("activities.category.")))
+    if key.startswith("activities.kind."):
+        return Sum("held", filter=Q(kind__code=key.removeprefix("activities.kind.")))
+    return None
+
+
+class HeldCounts:
+    """The accelerator of the activities source (registry.accelerators): the kept subtree rows of the
+    period's months, for a viewer of the org's whole subtree (then every activity hosted in it is seen).
+    None otherwise: a partial scope also sees partners' activities hosted elsewhere, counted live."""
+
+    @staticmethod
+    def _aggregates(user, org, period: Period, indicators) -> dict | None:
+        if not period.whole_months() or not sees_whole_subtree(user, org):
+            return None
+        aggregates = {ind.key: _held_aggregate(ind) for ind in indicators}
+        return None if any(aggregate is None for aggregate in aggregates.values()) else aggregates
+
+    @staticmethod
+    def _finish(row: dict, indicators) -> dict:
+        return {ind.key: row.get(ind.key) or 0 for ind in indicators}
+
+    @classmethod
+    def totals(cls, user, org, period: Period, indicators) -> dict | None:
+        aggregates = cls._aggregates(user, org, period, indicators)
+        if aggregates is None:
+            return None
+        rows = HeldRollup.objects.filter(period.q("month"), org_id=org.pk)
+        return cls._finish(rows.aggregate(**aggregates), indicators)
+
+    @classmethod
+    def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
+        aggregates = cls._aggregates(user, org, period, indicators)
+        if aggregates is None:
+            return None
+        children = (
+            HeldRollup.objects.filter(period.q("month"), subtree_q("path", org.path), depth=org.depth + 1)
+            .order_by()
+            .values("path")
+            .annotate(**aggregates)
+        )
+        found = {row.pop("path"): cls._finish(row, indicators) for row in children}
+        # The org's own activities: its subtree's count less its children's.
+        own = cls.totals(user, org, period, indicators)
+        for values in found.values():
+            own = {key: own[key] - values[key] for key in own}
+        found[org.path] = own
+        # A subtree whose activities were all taken back keeps rows of zeros; the live query has no row.
+        return {path: values for path, values in found.items() if any(values.values())}

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from dangjian.core.access import VIEW, ScopedQuerySet, scope_q
 from dangjian.orgs.models import Group, Org
+from dangjian.reports.models import derived_org_key
 
 
 class KindCategory(models.TextChoices):
@@ -406,3 +407,40 @@ class AttendanceRollup(models.Model):
 
     def __str__(self):
         return f"{self.activity_id} · {self.org_id}:应到 {self.expected},实到 {self.present}"
+
+
+class HeldRollupQuerySet(ScopedQuerySet):
+    org_path_lookup = "path"
+
+
+class HeldRollup(models.Model):
+    """The activities held in one month, of one kind, anywhere in one org's subtree (the org and every org
+    below it), counted under their host org: how many, and how many of them were lectures by the
+    secretary. A cache, never a source: the activities services add each activity's difference up the
+    tree in the same transaction as every write that changes what it counts (recorded, corrected, held
+    by a check-in, taken back with its import); the 开展活动 indicators by kind and category read these rows
+    for a period of whole months (a year at any org is at most twelve rows per kind). ``path`` and
+    ``depth`` copy the org's (an org's move rewrites them). ``manage.py rebuild_rollups`` rebuilds and
+    verifies them."""
+
+    rollup_keys = ("month", "kind_id")  # reports.subtrees: the rows are kept per (month, kind, org)
+
+    org = derived_org_key()
+    month = models.DateField("月份")
+    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+    held = models.IntegerField("开展活动", default=0)
+    secretary_lectures = models.IntegerField("书记讲党课", default=0)
+
+    objects = HeldRollupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "活动开展子树汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["org", "month", "kind"], name="activities_held_org_month_kind")
+        ]
+        indexes = [models.Index(fields=["depth", "path", "month"], name="activities_held_depth_path")]
+
+    def __str__(self):
+        return f"{self.path} {self.month:%Y-%m} {self.kind_id}:{self.held}"

@@ -33,6 +33,7 @@ from dangjian.activities.models import (
     CheckInMethod,
     ComplianceRule,
     Frequency,
+    HeldRollup,
     KindCategory,
     Trainee,
     TrainingClass,
@@ -41,10 +42,17 @@ from dangjian.core import audit
 from dangjian.core.access import CHANGE, has_system_role, path_in_scope, scopes_for, subtree_q
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
+from dangjian.core.importing import refresh_statistics
 from dangjian.core.rules import Finding, blocking
 from dangjian.members import services as member_services
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member
 from dangjian.orgs.models import Group, GroupMember, Org, OrgStatus
+from dangjian.reports.subtrees import (
+    add_to_subtrees_by_year,
+    insert_subtrees,
+    move_subtree,
+    subtree_differences,
+)
 
 CHECKIN_SALT = "dangjian.activities.checkin"
 TEXT_FIELDS = {
@@ -382,6 +390,7 @@ def record_activity(
     _fill_attendance(activity, [org, *partners])
     _update_quorum(activity)
     recount_attendance([activity.pk])
+    count_held({}, held_of(activity))
     files = _add_attachments(actor, activity, attachments)
     audit.record(
         actor,
@@ -420,6 +429,7 @@ def update_activity(
     activity = Activity.objects.select_for_update().select_related("org", "kind").get(pk=activity.pk)
     require_change(actor, activity.org)
     before = activity_state(activity)
+    counted_before = held_of(activity)
     check_backfill(activity.org, activity.held_on, activity.status)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -453,6 +463,7 @@ def update_activity(
             _add_missing_attendance(activity, new)
     _update_quorum(activity)
     recount_attendance([activity.pk])
+    count_held(counted_before, held_of(activity))
     files = _add_attachments(actor, activity, attachments)
     audit.record(
         actor,
@@ -585,8 +596,10 @@ def check_in(actor: Actor, activity: Activity, now: datetime | None = None) -> A
     )
     row.save(update_fields=["status", "reason", "checked_in_at", "method"])
     if activity.status == ActivityStatus.PLANNED:
+        counted_before = held_of(activity)
         activity.status = ActivityStatus.HELD
         activity.save(update_fields=["status"])
+        count_held(counted_before, held_of(activity))
     _update_quorum(activity)
     recount_attendance([activity.pk])
     audit.record(
@@ -806,10 +819,11 @@ def add_compliance_rule(
 @transaction.atomic
 def remove_imported_activity(actor: Actor, activity: Activity) -> None:
     """Undo of an import batch: the activity was never real, so it goes with its attendance (audited)."""
-    activity = Activity.objects.select_related("org", "kind").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update().select_related("org", "kind").get(pk=activity.pk)
     require_change(actor, activity.org)
     before = activity_state(activity)
     audit.record(actor, "activities.import_undo", activity, org=activity.org, before=before)
+    count_held(held_of(activity), {})
     activity.delete()
 
 
@@ -847,7 +861,8 @@ def rebuild_attendance_rollups() -> int:
 
 
 def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
-    """orgs.services' move hook: the rows of the moved subtree's orgs take their new paths."""
+    """orgs.services' move hook: the roll-up rows of the moved subtree's orgs take their new paths, and its
+    held totals leave the old ancestors for the new ones."""
     moved = Org.objects.filter(subtree_q("path", org.path)).values("pk")
     rows = AttendanceRollup.objects.all()
     rows.filter(org_id__in=moved).update(
@@ -856,3 +871,66 @@ def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
     rows.filter(host_id__in=moved).update(
         host_path=Subquery(Org.objects.filter(pk=OuterRef("host_id")).values("path"))
     )
+    move_subtree(HeldRollup, indicators.HELD_NAMES, org, old_path)
+
+
+# --- the roll-ups of activities held ----------------------------------------------------------------------
+#
+# ``HeldRollup`` keeps the activities held per org's subtree, month and kind. Each service that changes
+# what an activity counts (recorded, corrected, held by a check-in, taken back) reads what the activity
+# counted before (``held_of``, after locking it) and after, and adds the difference to the rows of its
+# host org and every ancestor (``count_held``). Cancelling a plan and marking attendance change nothing
+# counted there. The activity's own row lock orders concurrent writers of one activity; the upsert adds
+# the writers of different activities to the same rows without losing any.
+
+
+def held_of(activity: Activity) -> dict[tuple, dict[str, list[int]]]:
+    """What the activity counts now, as stored: {(month, kind id): {host path: [held, secretary_lectures]}}
+    (nothing unless it is held). The registry's own filters, over the activity's one row."""
+    return indicators.held_rows(Activity.objects.filter(pk=activity.pk))
+
+
+def count_held(before: dict, after: dict) -> None:
+    """Add the difference of what an activity counts (``held_of`` before and after a write) up the tree."""
+    changes: dict[tuple, dict[str, list[int]]] = {}
+    zero = [0] * len(indicators.HELD_NAMES)
+    for key in set(before) | set(after):
+        old, new = before.get(key, {}), after.get(key, {})
+        for path in set(old) | set(new):
+            delta = [a - b for a, b in zip(new.get(path, zero), old.get(path, zero), strict=True)]
+            changes.setdefault(key, {})[path] = delta
+    add_to_subtrees_by_year(changes, HeldRollup, indicators.HELD_NAMES)
+
+
+def rebuild_held_rollups() -> int:
+    """Every held roll-up row again from the activities (``manage.py rebuild_rollups``, which audits it;
+    the demo after inserting its activities directly): one INSERT … SELECT per depth. Answers the rows
+    written."""
+    HeldRollup.objects.all().delete()
+
+    def own_rows(depth: int) -> tuple[str, tuple]:
+        counts = indicators.held_counts(Activity.objects.filter(org__depth=depth))
+        return counts.values("org_id", "month", "kind_id", *indicators.HELD_NAMES).query.sql_with_params()
+
+    written = insert_subtrees(HeldRollup, indicators.HELD_NAMES, own_rows)
+    refresh_statistics([HeldRollup._meta.db_table])
+    return written
+
+
+def held_differences() -> list[str]:
+    """Where the kept held roll-ups disagree with the activities: a Chinese line per org, month, kind and
+    count (``manage.py rebuild_rollups`` prints them)."""
+    live = indicators.held_rows(Activity.objects.all())
+    kinds = dict(ActivityKind.objects.values_list("pk", "name"))
+    periods = set(live) | set(HeldRollup.objects.values_list("month", "kind_id").distinct())
+    paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
+    pks = {path: pk for pk, path in paths.items()}
+    found = []
+    for month, kind_id in sorted(periods):
+        direct = {
+            pks[path]: dict(zip(indicators.HELD_NAMES, values, strict=True))
+            for path, values in live.get((month, kind_id), {}).items()
+        }
+        what = f"{month:%Y年%m月}“{kinds.get(kind_id, kind_id)}”活动"
+        found += subtree_differences((month, kind_id), direct, HeldRollup, indicators.HELD_NAMES, what, paths)
+    return found

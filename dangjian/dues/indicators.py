@@ -6,11 +6,17 @@ they were paid under the org that received them. Amounts are sums of ``Decimal``
 yuan with two decimals. The collection report (``dues:report``) reads its figures from here.
 """
 
-from django.db.models import Q
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DateField, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.urls import reverse
 
-from dangjian.dues.models import DuesBill, DuesPayment, PaymentKind
-from dangjian.reports.registry import Indicator, Source, money_sum, register
+from dangjian.core.access import subtree_q
+from dangjian.dues.models import DuesBill, DuesPayment, DuesRollup, DuesSubtreeRollup, PaymentKind
+from dangjian.reports.registry import Indicator, Period, Source, get, money_sum, register
+from dangjian.reports.subtrees import sees_whole_subtree
 
 BILLS = Source(
     key="dues_bills",
@@ -58,6 +64,7 @@ def fixed(condition: Q):
 SETTLED = Q(paid_on__isnull=False) | Q(amount=0)
 UNPAID = Q(paid_on__isnull=True)
 BILLED = "月份在期间内的月度应交记录"
+BILL_INDICATORS: list[Indicator] = []
 BY_BILLER = "按开具应交记录的党组织(该月1日党员组织关系所在党组织)统计"
 
 for key, name, description, unit, q, aggregate in (
@@ -96,18 +103,22 @@ for key, name, description, unit, q, aggregate in (
         "amount",
     ),
 ):
-    register(
-        Indicator(
-            f"dues.{key}",
-            name,
-            description,
-            unit,
-            BILLS,
-            fixed(q) if q is not None else fixed(Q()),
-            group="dues_bills",
-            **({"aggregate": money_sum(aggregate), "places": 2} if aggregate else {}),
+    BILL_INDICATORS.append(
+        register(
+            Indicator(
+                f"dues.{key}",
+                name,
+                description,
+                unit,
+                BILLS,
+                fixed(q) if q is not None else fixed(Q()),
+                group="dues_bills",
+                **({"aggregate": money_sum(aggregate), "places": 2} if aggregate else {}),
+            )
         )
     )
+
+ROLLED_BILLS = [indicator.key for indicator in BILL_INDICATORS]
 
 BY_RECEIVER = "按收款党组织统计"
 register(
@@ -156,3 +167,127 @@ register(
         group="dues_payments",
     )
 )
+
+
+# --- the dues roll-ups ------------------------------------------------------------------------------------
+#
+# Each (org, month) keeps the ten figures of its own bills of the month and payments paid in the month
+# (``DuesRollup``), and each org the sums of its whole subtree (``DuesSubtreeRollup``): the dues services
+# recount an (org, month) whenever they write its bills or payments (services.recount_dues). A period of
+# whole months (a year, a quarter, a month: every period the pages offer) is then at most twelve rows a
+# year at any org; any other period is counted live.
+
+ROLLED_PAYMENTS = ["dues.payments", "dues.received_amount", "dues.voluntary_amount", "dues.back_payments"]
+BILL_COLUMNS = {key: key.removeprefix("dues.") for key in ROLLED_BILLS}
+PAYMENT_COLUMNS = {key: key.removeprefix("dues.") for key in ROLLED_PAYMENTS}
+ROLLUP_COLUMNS = {**BILL_COLUMNS, **PAYMENT_COLUMNS}
+NAMES = list(ROLLUP_COLUMNS.values())
+ROLLUP_SOURCES = {BILLS.key: BILL_COLUMNS, PAYMENTS.key: PAYMENT_COLUMNS}
+SUM = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Decimal("0.00")
+EVERY = Period(date.min, date.max)  # the dues filters do not depend on the period (fixed)
+
+
+def _aggregates(columns: dict[str, str]) -> dict:
+    """The registry's own aggregate of each indicator, by its roll-up column (0, not NULL, for none)."""
+    found = {}
+    for key, name in columns.items():
+        indicator = get(key)
+        aggregate = indicator.aggregate(indicator.q(EVERY))
+        found[name] = (
+            aggregate if indicator.places is None else Coalesce(aggregate, Value(ZERO), output_field=SUM)
+        )
+    return found
+
+
+def bill_counts(bills: QuerySet) -> QuerySet:
+    """The roll-up figures of these bills: one row per (org, month) with org_id, month and BILL_COLUMNS."""
+    return bills.order_by().values("org_id", "month").annotate(**_aggregates(BILL_COLUMNS))
+
+
+def payment_counts(payments: QuerySet) -> QuerySet:
+    """The roll-up figures of these payments: one row per (org, month paid) with org_id, month and
+    PAYMENT_COLUMNS."""
+    return (
+        payments.order_by()
+        .annotate(month=TruncMonth("paid_on", output_field=DateField()))
+        .values("org_id", "month")
+        .annotate(**_aggregates(PAYMENT_COLUMNS))
+    )
+
+
+def _month(value) -> date:
+    # SQLite answers a truncated date as text in some versions: read it back as a date.
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def rollup_rows(bills: QuerySet, payments: QuerySet) -> dict[tuple[date, int], list]:
+    """{(month, org id): one value per NAMES} of these bills and payments, merged by org and month."""
+    found: dict[tuple[date, int], list] = {}
+    for counts, columns in ((bill_counts(bills), BILL_COLUMNS), (payment_counts(payments), PAYMENT_COLUMNS)):
+        for row in counts.iterator(chunk_size=5000):
+            values = found.setdefault((_month(row["month"]), row["org_id"]), zero_row())
+            for name in columns.values():
+                values[NAMES.index(name)] = row[name]
+    return found
+
+
+def zero_row() -> list:
+    return [ZERO if name in AMOUNTS else 0 for name in NAMES]
+
+
+AMOUNTS = {name for key, name in ROLLUP_COLUMNS.items() if get(key).places is not None}
+
+
+class DuesCounts:
+    """The accelerator of the bills and payments sources (registry.accelerators): the kept roll-up rows
+    of the period's months, or None (then the live query runs) for a period not of whole months."""
+
+    @staticmethod
+    def _columns(period: Period, indicators) -> dict[str, str] | None:
+        columns = ROLLUP_SOURCES.get(indicators[0].source.key, {})
+        if not period.whole_months() or any(ind.key not in columns for ind in indicators):
+            return None
+        return {ind.key: columns[ind.key] for ind in indicators}
+
+    @staticmethod
+    def _finish(row: dict, indicators) -> dict:
+        return {ind.key: ind.finish(row.get(ind.key)) for ind in indicators}
+
+    @classmethod
+    def totals(cls, user, org, period: Period, indicators) -> dict | None:
+        columns = cls._columns(period, indicators)
+        if columns is None:
+            return None
+        sums = {key: Sum(name) for key, name in columns.items()}
+        months = period.q("month")
+        if sees_whole_subtree(user, org):
+            row = DuesSubtreeRollup.objects.filter(months, org_id=org.pk).aggregate(**sums)
+        else:  # a partial scope: the direct rows of the orgs it sees (as the bills and payments are seen)
+            rows = DuesRollup.objects.visible_to(user).filter(months, subtree_q("org__path", org.path))
+            row = rows.aggregate(**sums)
+        return cls._finish(row, indicators)
+
+    @classmethod
+    def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
+        columns = cls._columns(period, indicators)
+        if columns is None:
+            return None
+        sums = {key: Sum(name) for key, name in columns.items()}
+        months = period.q("month")
+        if sees_whole_subtree(user, org):
+            # The children's subtree rows (one index range of the next depth) and the org's own rows.
+            children = DuesSubtreeRollup.objects.filter(
+                months, subtree_q("path", org.path), depth=org.depth + 1
+            ).values(_branch=F("path"))
+            own = DuesRollup.objects.filter(months, org_id=org.pk).values(_branch=Value(org.path))
+            groups = [children, own]
+        else:
+            rows = DuesRollup.objects.visible_to(user).filter(months, subtree_q("org__path", org.path))
+            groups = [rows.values(_branch=Substr("org__path", 1, width))]
+        found = {}
+        for group in groups:
+            for row in group.order_by().annotate(**sums):
+                found[row.pop("_branch")] = cls._finish(row, indicators)
+        # A subtree with nothing left to count keeps rows of zeros; the live query has no row for it.
+        return {branch: values for branch, values in found.items() if any(values.values())}

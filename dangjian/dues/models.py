@@ -13,6 +13,7 @@ from django.utils import timezone
 from dangjian.core.access import ScopedQuerySet
 from dangjian.members.models import Member
 from dangjian.orgs.models import Org
+from dangjian.reports.models import derived_org_key
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -280,3 +281,76 @@ class Expense(models.Model):
 
     def __str__(self):
         return f"{self.org} {self.description} {self.amount}"
+
+
+# --- the dues roll-ups ------------------------------------------------------------------------------------
+
+TOTAL = {"max_digits": 16, "decimal_places": 2}  # a province's year of dues passes 10 digits of yuan
+
+
+class DuesFigures(models.Model):
+    """The ten dues figures of a month (dues.indicators.ROLLUP_COLUMNS): the bills of the month by the org
+    that billed them, the payments paid in the month by the org that received them."""
+
+    bills = models.IntegerField("应交笔数", default=0)
+    billed_amount = models.DecimalField("应交党费", default=0, **TOTAL)
+    settled_bills = models.IntegerField("已交笔数", default=0)
+    paid_amount = models.DecimalField("已交党费", default=0, **TOTAL)
+    unpaid_bills = models.IntegerField("未交笔数", default=0)
+    unpaid_amount = models.DecimalField("未交党费", default=0, **TOTAL)
+    payments = models.IntegerField("交纳笔数", default=0)
+    received_amount = models.DecimalField("收到党费", default=0, **TOTAL)
+    voluntary_amount = models.DecimalField("自愿多交党费", default=0, **TOTAL)
+    back_payments = models.IntegerField("补交笔数", default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DuesRollup(DuesFigures):
+    """The dues figures of one month kept directly at one org: its own bills and payments, counted by the
+    registry's own aggregates. A cache, never a source: the dues services recount an (org, month) in the
+    same transaction as every write of its bills or payments, and add the difference to the subtree rows
+    (``DuesSubtreeRollup``). ``manage.py rebuild_rollups`` rebuilds and verifies both."""
+
+    rollup_keys = ("month",)  # reports.subtrees: the rows are kept per (month, org)
+
+    org = derived_org_key()
+    month = models.DateField("月份")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党费统计汇总"
+        # (org, month): an org's months are one index range (ON CONFLICT (month, org_id) infers it)
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="dues_rollup_org_month")]
+
+    def __str__(self):
+        return f"{self.org_id} {self.month:%Y-%m}"
+
+
+class DuesSubtreeRollupQuerySet(ScopedQuerySet):
+    org_path_lookup = "path"
+
+
+class DuesSubtreeRollup(DuesFigures):
+    """The dues figures of one month of an org's whole subtree (the org and every org below it): the sum
+    of the ``DuesRollup`` rows of the subtree. ``path`` and ``depth`` copy the org's (kept by the org-move
+    hook), so an org's children are one index range; a year at any org is at most twelve rows."""
+
+    rollup_keys = ("month",)
+
+    org = derived_org_key()
+    month = models.DateField("月份")
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+
+    objects = DuesSubtreeRollupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党费统计子树汇总"
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="dues_subtree_org_month")]
+        indexes = [models.Index(fields=["depth", "path", "month"], name="dues_subtree_depth_path")]
+
+    def __str__(self):
+        return f"{self.path} {self.month:%Y-%m}"

@@ -23,14 +23,16 @@ from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
 from dangjian.core.importing import allocate_ids, insert_rows, refresh_statistics
 from dangjian.core.rules import blocking
-from dangjian.dues import rules
+from dangjian.dues import indicators, rules
 from dangjian.dues.models import (
     FIXED_TYPES,
     Allocation,
     DuesBase,
     DuesBill,
     DuesPayment,
+    DuesRollup,
     DuesStandard,
+    DuesSubtreeRollup,
     Expense,
     MemberType,
     PaymentKind,
@@ -41,6 +43,15 @@ from dangjian.dues.models import (
 from dangjian.members.models import Member, Transfer, TransferDirection, TransferStatus
 from dangjian.orgs.models import Org
 from dangjian.orgs.rules import temporary_branch_restriction
+from dangjian.reports.subtrees import (
+    add_to_subtrees_by_year,
+    insert_subtrees,
+    listed,
+    move_subtree,
+    replacing,
+    subtree_differences,
+    write_rows,
+)
 
 BILL_CHUNK = 5000
 ADVANCE_MONTHS = 3  # 第十二条: quarterly in special cases, with the branch's consent
@@ -393,9 +404,12 @@ def bill_month(actor: Actor, within: Org | None, month) -> BillingResult:
     force = standard_for(month)
     DuesStandard.objects.select_for_update().filter(pk=force.standard.pk).first()
     result = BillingResult(month)
+    billed: set[int] = set()
     for rows in _bill_rows(billing_candidates(month, within), month, within, result):
         write_bills(rows)
         result.created += len(rows)
+        billed.update(row["org_id"] for row in rows)
+    recount_dues((org_id, month) for org_id in billed)
     if result.created >= settings.IMPORT_ANALYZE_ROWS:
         refresh_statistics([DuesBill._meta.db_table])  # the next run's "not billed yet" check needs them
     audit.record(
@@ -547,6 +561,7 @@ def record_payment(
         DuesBill.objects.filter(pk__in=[b.pk for b in bills.values()]).update(
             paid_on=paid_on, payment=payment
         )
+    recount_dues(bill_keys(bills.values()) | {payment_key(payment)})
     audit.record(actor, "dues.payment", payment, org=org, after=payment_state(payment))
     return payment
 
@@ -755,9 +770,11 @@ def remove_imported_payment(actor: Actor, payment: DuesPayment) -> None:
     if blockers:
         raise ConflictError(blockers[0])
     before = payment_state(payment)
+    touched = bill_keys(payment.bills.all()) | {payment_key(payment)}
     payment.bills.update(paid_on=None, payment=None)
     audit.record(actor, "dues.payment_remove_imported", payment, org=payment.org, before=before)
     payment.delete()
+    recount_dues(touched)
 
 
 def oldest_unpaid_run(member: Member, amount: Decimal) -> tuple[date, date] | None:
@@ -862,6 +879,7 @@ def settle_bills_bulk(
     for bill, pk in zip(bills, ids, strict=True):
         bill.paid_on, bill.payment_id = paid_on, pk
     _mark_paid(bills, paid_on)
+    recount_dues(bill_keys(bills) | {(bill.org_id, rules.month_of(paid_on)) for bill in bills})
     audit.record(
         actor,
         "dues.payment_bulk",
@@ -870,3 +888,141 @@ def settle_bills_bulk(
         after={"payments": len(ids), "paid_on": paid_on},
     )
     return len(ids)
+
+
+# --- the dues roll-ups ------------------------------------------------------------------------------------
+#
+# Every write of bills or payments above ends with ``recount_dues`` of the (org, month) it touched: a bill
+# counts at its org in its month, a payment at its receiving org in the month it was paid. Recounting is
+# the registry's own aggregates over those few rows (indicators.rollup_rows), so a kept row is by
+# construction what the live query says; its difference goes up the tree to the subtree rows.
+
+
+def bill_keys(bills: Iterable[DuesBill]) -> set[tuple[int, date]]:
+    return {(bill.org_id, bill.month) for bill in bills}
+
+
+def payment_key(payment: DuesPayment) -> tuple[int, date]:
+    return payment.org_id, rules.month_of(payment.paid_on)
+
+
+def recount_dues(keys: Iterable[tuple[int, date]]) -> None:
+    """Bring the dues roll-ups of these (org id, month) up to date, inside the caller's transaction."""
+    by_month: dict[date, set[int]] = {}
+    for org_id, month in keys:
+        by_month.setdefault(month, set()).add(org_id)
+    if not by_month:
+        return
+    zero = indicators.zero_row()
+    names = indicators.NAMES
+    order = sorted((month, org_id) for month, org_ids in by_month.items() for org_id in org_ids)
+    # Make sure every row exists, then lock it: a concurrent recount of the same (org, month) waits here
+    # for this one to commit, then reads its rows and the bills (no lost update, no unique error).
+    write_rows(DuesRollup, ("month", "org_id"), names, "DO NOTHING", [[*key, *zero] for key in order])
+    old, new = {}, {}
+    for month, org_ids in sorted(by_month.items()):
+        rows = DuesRollup.objects.select_for_update().filter(month=month, org_id__in=listed(org_ids))
+        old.update({(month, org_id): values for org_id, *values in rows.values_list("org_id", *names)})
+        new.update(
+            indicators.rollup_rows(
+                DuesBill.objects.filter(month=month, org_id__in=listed(org_ids)),
+                DuesPayment.objects.filter(
+                    paid_on__gte=month, paid_on__lt=rules.add_months(month, 1), org_id__in=listed(org_ids)
+                ),
+            )
+        )
+    write_rows(
+        DuesRollup,
+        ("month", "org_id"),
+        names,
+        replacing(names),
+        [[*key, *new.get(key, zero)] for key in order],
+    )
+    for month, org_ids in by_month.items():  # a row of zeros is no row (as when rebuilt)
+        DuesRollup.objects.filter(month=month, org_id__in=listed(org_ids), **dict.fromkeys(names, 0)).delete()
+    paths = dict(Org.objects.filter(pk__in=listed({org_id for _, org_id in order})).values_list("pk", "path"))
+    changes: dict[date, dict[str, list]] = {}
+    for month, org_id in order:
+        before, after = old.get((month, org_id), zero), new.get((month, org_id), zero)
+        changes.setdefault(month, {})[paths[org_id]] = [a - b for a, b in zip(after, before, strict=True)]
+    add_to_subtrees_by_year(changes, DuesSubtreeRollup, names)
+
+
+def rebuild_dues_rollups() -> int:
+    """Every dues roll-up row again from the bills and payments (``manage.py rebuild_rollups``, which
+    audits it; the demo after writing its bills). Answers the rows written. The direct rows are one
+    INSERT … SELECT of the registry's aggregates, the subtree rows one per depth: nothing through Python."""
+    names = indicators.NAMES
+    bills_sql, bills_params = indicators.bill_counts(DuesBill.objects.all()).query.sql_with_params()
+    payments_sql, payments_params = indicators.payment_counts(
+        DuesPayment.objects.all()
+    ).query.sql_with_params()
+
+    def side(alias: str, columns: dict[str, str]) -> str:
+        own = set(columns.values())
+        # Named: the first SELECT of a UNION names its columns.
+        return ", ".join(f"{alias}.{name} AS {name}" if name in own else f"0 AS {name}" for name in names)
+
+    tables = [DuesRollup._meta.db_table, DuesSubtreeRollup._meta.db_table]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(
+            f"INSERT INTO {tables[0]} (org_id, month, {', '.join(names)}) "
+            f"SELECT u.org_id, u.month, {', '.join(f'SUM(u.{name})' for name in names)} FROM ("
+            f"SELECT b.org_id AS org_id, b.month AS month, {side('b', indicators.BILL_COLUMNS)} "
+            f"FROM ({bills_sql}) b UNION ALL "
+            f"SELECT p.org_id, p.month, {side('p', indicators.PAYMENT_COLUMNS)} FROM ({payments_sql}) p"
+            ") u GROUP BY u.org_id, u.month",
+            (*bills_params, *payments_params),
+        )
+        written = cursor.rowcount
+    written += insert_subtrees(DuesSubtreeRollup, names, _direct_rows)
+    refresh_statistics(tables)
+    return written
+
+
+def _direct_rows(depth: int) -> tuple[str, tuple]:
+    """The direct rows of the orgs at ``depth`` (``insert_subtrees``' own counts)."""
+    columns = ", ".join(f"r.{name}" for name in indicators.NAMES)
+    return (
+        f"SELECT r.org_id, r.month, {columns} FROM {DuesRollup._meta.db_table} r "
+        f"JOIN {Org._meta.db_table} d ON d.id = r.org_id WHERE d.depth = %s",
+        (depth,),
+    )
+
+
+def rollup_differences() -> list[str]:
+    """Where the kept dues roll-ups disagree with the bills and payments: a Chinese line per org, month
+    and figure (``manage.py rebuild_rollups`` prints them)."""
+    names = indicators.NAMES
+    live = indicators.rollup_rows(DuesBill.objects.all(), DuesPayment.objects.all())
+    kept = {
+        (month, org_id): values
+        for org_id, month, *values in DuesRollup.objects.values_list("org_id", "month", *names).iterator(
+            chunk_size=5000
+        )
+    }
+    zero = indicators.zero_row()
+    found = []
+    for month, org_id in sorted(set(live) | set(kept)):
+        have, want = kept.get((month, org_id), zero), live.get((month, org_id), zero)
+        for name, kept_value, live_value in zip(names, have, want, strict=True):
+            if kept_value != live_value:
+                found.append(
+                    f"党组织 {org_id} {month:%Y年%m月}党费的 {name}:汇总 {kept_value},实际 {live_value}"
+                )
+    by_month: dict[date, dict[int, dict]] = {}
+    for (month, org_id), values in live.items():
+        by_month.setdefault(month, {})[org_id] = dict(zip(names, values, strict=True))
+    paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
+    for month in sorted(set(by_month) | set(DuesSubtreeRollup.objects.values_list("month", flat=True))):
+        what = f"{month:%Y年%m月}党费子树"
+        found += subtree_differences(month, by_month.get(month, {}), DuesSubtreeRollup, names, what, paths)
+    return found
+
+
+def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
+    """orgs.services' move hook: the moved subtree's dues rows take the new paths, and its totals leave
+    the old ancestors for the new ones."""
+    move_subtree(DuesSubtreeRollup, indicators.NAMES, org, old_path)

@@ -23,6 +23,7 @@ from dangjian.activities.models import (
     Trainee,
     TrainingClass,
 )
+from dangjian.dues import services as dues_services
 from dangjian.dues.models import DuesBill, DuesPayment, DuesStandard
 from dangjian.members import services as member_services
 from dangjian.members.tests.conftest import id_number
@@ -70,7 +71,9 @@ def activity(
         Attendance.objects.create(activity=row, member=person, org=person.org, status="present")
     for person in absent:
         Attendance.objects.create(activity=row, member=person, org=person.org, status="absent")
+    # Written directly: keep the roll-ups as the services do.
     activity_services.recount_attendance([row.pk])
+    activity_services.count_held({}, activity_services.held_of(row))
     return row
 
 
@@ -84,7 +87,7 @@ def training(org, started_on, names):
 
 
 def bill(person, month, amount, paid_on=None):
-    return DuesBill.objects.create(
+    row = DuesBill.objects.create(
         member=person,
         org=person.org,
         month=month,
@@ -93,10 +96,12 @@ def bill(person, month, amount, paid_on=None):
         standard=DuesStandard.objects.order_by("effective_from").first(),
         paid_on=paid_on,
     )
+    dues_services.recount_dues(dues_services.bill_keys([row]))
+    return row
 
 
 def payment(person, paid_on, dues, voluntary="0", kind="monthly"):
-    return DuesPayment.objects.create(
+    row = DuesPayment.objects.create(
         member=person,
         org=person.org,
         kind=kind,
@@ -106,6 +111,8 @@ def payment(person, paid_on, dues, voluntary="0", kind="monthly"):
         voluntary_amount=D(voluntary),
         amount=D(dues) + D(voluntary),
     )
+    dues_services.recount_dues([dues_services.payment_key(row)])
+    return row
 
 
 def case(person, last_step, status="open"):
