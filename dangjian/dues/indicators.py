@@ -244,11 +244,17 @@ class DuesCounts:
     of the period's months, or None (then the live query runs) for a period not of whole months."""
 
     @staticmethod
-    def _columns(period: Period, indicators) -> dict[str, str] | None:
+    def _sums(period: Period, indicators) -> dict | None:
+        """Each indicator's sum of its roll-up column; None for a period not of whole months."""
         columns = ROLLUP_SOURCES.get(indicators[0].source.key, {})
         if not period.whole_months() or any(ind.key not in columns for ind in indicators):
             return None
-        return {ind.key: columns[ind.key] for ind in indicators}
+        return {ind.key: Sum(columns[ind.key]) for ind in indicators}
+
+    @staticmethod
+    def _direct_rows(user, org, period: Period):
+        """A partial scope's rows: the direct rows of the orgs it sees (as the bills and payments are)."""
+        return DuesRollup.objects.visible_to(user).filter(period.q("month"), subtree_q("org__path", org.path))
 
     @staticmethod
     def _finish(row: dict, indicators) -> dict:
@@ -256,35 +262,30 @@ class DuesCounts:
 
     @classmethod
     def totals(cls, user, org, period: Period, indicators) -> dict | None:
-        columns = cls._columns(period, indicators)
-        if columns is None:
+        sums = cls._sums(period, indicators)
+        if sums is None:
             return None
-        sums = {key: Sum(name) for key, name in columns.items()}
-        months = period.q("month")
         if sees_whole_subtree(user, org):
-            row = DuesSubtreeRollup.objects.filter(months, org_id=org.pk).aggregate(**sums)
-        else:  # a partial scope: the direct rows of the orgs it sees (as the bills and payments are seen)
-            rows = DuesRollup.objects.visible_to(user).filter(months, subtree_q("org__path", org.path))
-            row = rows.aggregate(**sums)
-        return cls._finish(row, indicators)
+            rows = DuesSubtreeRollup.objects.filter(period.q("month"), org_id=org.pk)
+        else:
+            rows = cls._direct_rows(user, org, period)
+        return cls._finish(rows.aggregate(**sums), indicators)
 
     @classmethod
     def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
-        columns = cls._columns(period, indicators)
-        if columns is None:
+        sums = cls._sums(period, indicators)
+        if sums is None:
             return None
-        sums = {key: Sum(name) for key, name in columns.items()}
-        months = period.q("month")
         if sees_whole_subtree(user, org):
             # The children's subtree rows (one index range of the next depth) and the org's own rows.
+            months = period.q("month")
             children = DuesSubtreeRollup.objects.filter(
                 months, subtree_q("path", org.path), depth=org.depth + 1
-            ).values(_branch=F("path"))
-            own = DuesRollup.objects.filter(months, org_id=org.pk).values(_branch=Value(org.path))
-            groups = [children, own]
+            )
+            own = DuesRollup.objects.filter(months, org_id=org.pk)
+            groups = [children.values(_branch=F("path")), own.values(_branch=Value(org.path))]
         else:
-            rows = DuesRollup.objects.visible_to(user).filter(months, subtree_q("org__path", org.path))
-            groups = [rows.values(_branch=Substr("org__path", 1, width))]
+            groups = [cls._direct_rows(user, org, period).values(_branch=Substr("org__path", 1, width))]
         found = {}
         for group in groups:
             for row in group.order_by().annotate(**sums):

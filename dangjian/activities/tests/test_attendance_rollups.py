@@ -5,7 +5,6 @@ rebuild_rollups rebuilds and verifies them."""
 from datetime import date, datetime, time
 from decimal import Decimal
 from io import StringIO
-from unittest import mock
 
 import pytest
 import time_machine
@@ -20,6 +19,7 @@ from dangjian.members import services as member_services
 from dangjian.orgs import services as org_services
 from dangjian.reports import registry, rollups
 from dangjian.reports.registry import Period
+from dangjian.reports.tests import helpers
 
 KEYS = (
     "activities.present",
@@ -32,16 +32,11 @@ YEAR = Period.year(2025)
 
 
 def figures(user, org, period=YEAR) -> tuple[dict, dict]:
-    """The figures of KEYS for the org's subtree and by its direct subordinates, as the pages get them."""
-    wanted = registry.lookup(KEYS)
-    return registry.compute(user, org, period, wanted), registry.compute_by_child(user, org, period, wanted)
+    return helpers.figures(user, org, period, KEYS)
 
 
 def live_figures(user, org, period=YEAR) -> tuple[dict, dict]:
-    """The same figures counted from the attendance rows (no accelerator for the source)."""
-    with mock.patch.dict(registry.accelerators):
-        del registry.accelerators[indicators.ATTENDANCE.key]
-        return figures(user, org, period)
+    return helpers.live_figures(user, org, period, KEYS, [indicators.ATTENDANCE.key])
 
 
 def assert_kept_equals_live(users, orgs, period=YEAR):

@@ -5,7 +5,6 @@ verifies them."""
 
 from datetime import date, datetime, time
 from io import StringIO
-from unittest import mock
 
 import pytest
 import time_machine
@@ -20,6 +19,7 @@ from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Org
 from dangjian.reports import registry, rollups
 from dangjian.reports.registry import Period
+from dangjian.reports.tests import helpers
 
 KEYS = (
     "activities.held",
@@ -35,15 +35,11 @@ PERIODS = (YEAR, Period(date(2025, 7, 1), date(2025, 9, 30)), Period(date(2025, 
 
 
 def figures(user, org, period=YEAR) -> tuple[dict, dict]:
-    wanted = registry.lookup(KEYS)
-    return registry.compute(user, org, period, wanted), registry.compute_by_child(user, org, period, wanted)
+    return helpers.figures(user, org, period, KEYS)
 
 
 def live_figures(user, org, period=YEAR) -> tuple[dict, dict]:
-    """The same figures counted from the activities (no accelerator for the source)."""
-    with mock.patch.dict(registry.accelerators):
-        del registry.accelerators[indicators.ACTIVITIES.key]
-        return figures(user, org, period)
+    return helpers.live_figures(user, org, period, KEYS, [indicators.ACTIVITIES.key])
 
 
 def assert_kept_equals_live(users, orgs, periods=PERIODS):

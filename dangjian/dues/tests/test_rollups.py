@@ -5,7 +5,6 @@ does, moved orgs take their rows along, and rebuild_rollups rebuilds and verifie
 from datetime import date
 from decimal import Decimal
 from io import StringIO
-from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,6 +18,7 @@ from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Org
 from dangjian.reports import registry, rollups
 from dangjian.reports.registry import Period
+from dangjian.reports.tests import helpers
 
 from .conftest import id_number
 
@@ -33,17 +33,11 @@ PERIODS = (
 
 
 def figures(user, org, period=YEAR) -> tuple[dict, dict]:
-    """The dues figures for the org's subtree and by its direct subordinates, as the pages get them."""
-    wanted = registry.lookup(KEYS)
-    return registry.compute(user, org, period, wanted), registry.compute_by_child(user, org, period, wanted)
+    return helpers.figures(user, org, period, KEYS)
 
 
 def live_figures(user, org, period=YEAR) -> tuple[dict, dict]:
-    """The same figures counted from the bills and payments (no accelerator for either source)."""
-    with mock.patch.dict(registry.accelerators):
-        del registry.accelerators[indicators.BILLS.key]
-        del registry.accelerators[indicators.PAYMENTS.key]
-        return figures(user, org, period)
+    return helpers.live_figures(user, org, period, KEYS, [indicators.BILLS.key, indicators.PAYMENTS.key])
 
 
 def kept_answer(user, org, period):
