@@ -42,7 +42,6 @@ from dangjian.core import audit
 from dangjian.core.access import CHANGE, has_system_role, path_in_scope, scopes_for, subtree_q
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ConflictError, NotPermitted, ServiceError
-from dangjian.core.importing import refresh_statistics
 from dangjian.core.rules import Finding, blocking
 from dangjian.members import services as member_services
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member
@@ -51,6 +50,7 @@ from dangjian.reports.subtrees import (
     add_to_subtrees_by_year,
     insert_subtrees,
     move_subtree,
+    rebuilding,
     subtree_differences,
 )
 
@@ -856,8 +856,8 @@ def recount_attendance(activity_ids: Iterable[int]) -> None:
 def rebuild_attendance_rollups() -> int:
     """Every roll-up row again from the attendance lists (``manage.py rebuild_rollups``, which audits it;
     the demo after inserting its activities directly). Answers the rows written."""
-    AttendanceRollup.objects.all().delete()
-    return _insert_rollups(Attendance.objects.all())
+    with rebuilding([AttendanceRollup._meta.db_table]):
+        return _insert_rollups(Attendance.objects.all())
 
 
 def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
@@ -906,15 +906,13 @@ def rebuild_held_rollups() -> int:
     """Every held roll-up row again from the activities (``manage.py rebuild_rollups``, which audits it;
     the demo after inserting its activities directly): one INSERT … SELECT per depth. Answers the rows
     written."""
-    HeldRollup.objects.all().delete()
 
     def own_rows(depth: int) -> tuple[str, tuple]:
         counts = indicators.held_counts(Activity.objects.filter(org__depth=depth))
         return counts.values("org_id", "month", "kind_id", *indicators.HELD_NAMES).query.sql_with_params()
 
-    written = insert_subtrees(HeldRollup, indicators.HELD_NAMES, own_rows)
-    refresh_statistics([HeldRollup._meta.db_table])
-    return written
+    with rebuilding([HeldRollup._meta.db_table]):
+        return insert_subtrees(HeldRollup, indicators.HELD_NAMES, own_rows)
 
 
 def held_differences() -> list[str]:

@@ -48,6 +48,7 @@ from dangjian.reports.subtrees import (
     insert_subtrees,
     listed,
     move_subtree,
+    rebuilding,
     replacing,
     subtree_differences,
     write_rows,
@@ -964,9 +965,7 @@ def rebuild_dues_rollups() -> int:
         return ", ".join(f"{alias}.{name} AS {name}" if name in own else f"0 AS {name}" for name in names)
 
     tables = [DuesRollup._meta.db_table, DuesSubtreeRollup._meta.db_table]
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"DELETE FROM {table}")
+    with rebuilding(tables), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {tables[0]} (org_id, month, {', '.join(names)}) "
             f"SELECT u.org_id, u.month, {', '.join(f'SUM(u.{name})' for name in names)} FROM ("
@@ -977,9 +976,7 @@ def rebuild_dues_rollups() -> int:
             (*bills_params, *payments_params),
         )
         written = cursor.rowcount
-    written += insert_subtrees(DuesSubtreeRollup, names, _direct_rows)
-    refresh_statistics(tables)
-    return written
+        return written + insert_subtrees(DuesSubtreeRollup, names, _direct_rows)
 
 
 def _direct_rows(depth: int) -> tuple[str, tuple]:

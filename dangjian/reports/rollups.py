@@ -32,7 +32,6 @@ entered late with an old admission date, a correction of a birth date) recounts 
 year.
 """
 
-import contextlib
 import functools
 import json
 import operator
@@ -72,6 +71,7 @@ from dangjian.reports.subtrees import (
     adding,
     kept_years,
     move_subtree,
+    rebuilding,
     replacing,
     sees_whole_subtree,
     subtree_differences,
@@ -367,22 +367,12 @@ def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
     rows one by one."""
     year = year or timezone.localdate().year
     tables = [model._meta.db_table for model in (MemberRollup, SubtreeRollup, OrgSubtreeRollup)]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {', '.join(tables)}")
-        else:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {table}")
     RollupYear.objects.all().delete()
     written = 0
-    with _indexes_set_aside(tables):
+    with rebuilding(tables):
         for kept in range(year - years + 1, year + 1):
             written += _insert_direct(kept) + _insert_subtrees(kept) + _insert_org_subtrees(kept)
             RollupYear.objects.create(year=kept, built_at=timezone.now())
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"ANALYZE {table}")
     by_app = {kept.name: kept.rebuild() for kept in others}
     record(
         actor,
@@ -391,40 +381,6 @@ def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
         after={"year": year, "rows": written, **({"others": by_app} if by_app else {})},
     )
     return written + sum(by_app.values())
-
-
-@contextlib.contextmanager
-def _indexes_set_aside(tables: list[str]):
-    """On PostgreSQL, drop the tables' unique constraints and secondary indexes for the rebuild and build
-    them again at its end, each by one sort: a province's 483,840 branch rows took 27.7 s to insert into
-    the subtree table kept by its indexes row by row, 5.9 s without them, and its indexes 13 s to build."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = ANY(%s::regclass[]) AND contype = 'u'",
-            [tables],
-        )
-        constraints = cursor.fetchall()
-        for table, name, _ in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary",
-            [tables],
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sort each index in memory
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in constraints:
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
 def _insert_direct(year: int) -> int:

@@ -10,6 +10,7 @@ move from the old ancestors to the new ones; the verify pass sums the live direc
 Python and names every row that differs.
 """
 
+import contextlib
 import json
 
 from django.db import connection
@@ -256,3 +257,64 @@ def insert_subtrees(model, names: list[str], own_rows) -> int:
             )
             written += cursor.rowcount
     return written
+
+
+def emptied(tables: list[str]) -> None:
+    """Delete every row of the tables before a rebuild: TRUNCATE on PostgreSQL (readers and writers wait
+    for the rebuild's commit instead of it deleting millions of rows one by one), DELETE elsewhere."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+
+
+@contextlib.contextmanager
+def rebuilding(tables: list[str]):
+    """Rewrite roll-up tables from scratch inside a transaction: emptied, their indexes set aside while
+    the rows go in, then built again and the tables analysed (the app roll-ups' rebuilds)."""
+    emptied(tables)
+    with indexes_set_aside(tables):
+        yield
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
+@contextlib.contextmanager
+def indexes_set_aside(tables: list[str]):
+    """On PostgreSQL, drop the tables' unique constraints and secondary indexes for a rebuild and build
+    them again at its end, each by one sort: a province's 483,840 branch rows took 27.7 s to insert into
+    the subtree table kept by its indexes row by row, 5.9 s without them, and its indexes 13 s to build."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY(%s::regclass[]) AND contype = 'u'",
+            [tables],
+        )
+        constraints = cursor.fetchall()
+        for table, name, _ in constraints:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with connection.cursor() as cursor:
+        # Foreign keys are checked at COMMIT (Django makes them deferrable), and PostgreSQL builds no
+        # index on a table with checks pending: run them now, then defer again for the rest.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sort each index in memory
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in constraints:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
