@@ -22,8 +22,21 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from django.db.models import Count, DateField, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Substr, TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Length, Substr, TruncMonth
+from django.db.models.lookups import Exact, GreaterThanOrEqual
 from django.urls import reverse
 
 from dangjian.activities.defaults import KINDS
@@ -34,15 +47,25 @@ from dangjian.activities.models import (
     Attendance,
     AttendanceRollup,
     AttendanceStatus,
+    AttendanceSubtreeRollup,
     HeldRollup,
     KindCategory,
     Trainee,
     TrainingClass,
 )
 from dangjian.core.access import subtree_q
-from dangjian.reports.registry import Indicator, Period, Source, money_sum, register, register_resolver
+from dangjian.orgs.models import Org
+from dangjian.reports.registry import (
+    STEPLEN,
+    Indicator,
+    Period,
+    Source,
+    money_sum,
+    register,
+    register_resolver,
+)
 from dangjian.reports.registry import get as registry_get
-from dangjian.reports.subtrees import sees_whole_subtree
+from dangjian.reports.subtrees import sees_whole_subtree, subtree_differences
 
 PRESENT = Q(status=AttendanceStatus.PRESENT)
 
@@ -289,11 +312,25 @@ register(
 # --- the attendance roll-ups ------------------------------------------------------------------------------
 
 
+def common_depth(first: str, second: str):
+    """The depth of the deepest org holding both paths (``first``, ``second``: lookups of org paths) in
+    its subtree, 0 for none, as an SQL expression: the longest common prefix of whole steps."""
+    deepest = Org.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
+    whens = []
+    for depth in range(deepest, 0, -1):
+        length = depth * STEPLEN
+        same = Exact(Substr(first, 1, length), Substr(second, 1, length))
+        long_enough = Q(GreaterThanOrEqual(Length(first), length), GreaterThanOrEqual(Length(second), length))
+        whens.append(When(Q(same) & long_enough, then=Value(depth)))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
 def rollup_counts(attendance: QuerySet) -> QuerySet:
     """The ``AttendanceRollup`` rows of these attendance rows, as a query: one row per held activity and
     org of record with the aggregates of activities.expected, activities.present and
-    activities.study_hours (the same filters), in the roll-up's column order. The services insert it
-    (``INSERT … SELECT``); ``rollup_differences`` compares it with the kept rows."""
+    activities.study_hours (the same filters) and the depth of the org holding both the org of record
+    and the host, in the roll-up's column order. The services insert it (``INSERT … SELECT``);
+    ``rollup_differences`` compares it with the kept rows."""
     return (
         attendance.filter(activity__status=ActivityStatus.HELD)
         .order_by()
@@ -314,6 +351,8 @@ def rollup_counts(attendance: QuerySet) -> QuerySet:
                 Value(Decimal(0)),
                 output_field=DecimalField(max_digits=12, decimal_places=1),
             ),
+            # One value per group (both paths are grouped by): an aggregate, so it comes last.
+            lca_depth=Max(common_depth("org__path", "activity__org__path")),
         )
     )
 
@@ -327,13 +366,14 @@ ROLLUP_COLUMNS = (
     "expected",
     "present",
     "present_hours",
+    "lca_depth",
 )
 HOURS = Decimal("0.1")
 
 
 def _comparable(row) -> tuple:
-    *rest, hours = row
-    return (*rest, Decimal(hours or 0).quantize(HOURS))
+    *rest, hours, lca_depth = row
+    return (*rest, Decimal(hours or 0).quantize(HOURS), lca_depth)
 
 
 def rollup_differences() -> list[str]:
@@ -357,6 +397,27 @@ def rollup_differences() -> list[str]:
         if have != want:
             activity, org = key
             found.append(f"活动 {activity} 党组织 {org} 的出勤汇总:汇总 {have},实际 {want}")
+    rows = [dict(zip(ROLLUP_COLUMNS, values, strict=True)) for values in live.values()]
+    return found + subtree_rollup_differences(subtree_contributions(rows))
+
+
+def subtree_rollup_differences(live: dict[tuple, dict[str, list]]) -> list[str]:
+    """Where the kept attendance subtree rows disagree with the live attendance (``live``: what each
+    common org's own attendance adds, ``subtree_contributions`` of the live per-activity rows)."""
+    paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
+    pks = {path: pk for pk, path in paths.items()}
+    kinds = dict(ActivityKind.objects.values_list("pk", "name"))
+    periods = set(live) | set(AttendanceSubtreeRollup.objects.values_list("month", "kind_id").distinct())
+    found = []
+    for month, kind_id in sorted(periods):
+        direct = {
+            pks[path]: dict(zip(SUBTREE_NAMES, sums, strict=True))
+            for path, sums in live.get((month, kind_id), {}).items()
+        }
+        what = f"{month:%Y年%m月}“{kinds.get(kind_id, kind_id)}”出勤"
+        found += subtree_differences(
+            (month, kind_id), direct, AttendanceSubtreeRollup, SUBTREE_NAMES, what, paths
+        )
     return found
 
 
@@ -378,9 +439,34 @@ def _rollup_column(indicator: Indicator):
     return None
 
 
+SUBTREE_NAMES = ["expected", "present", "present_hours"]
+
+
+def subtree_contributions(rows) -> dict[tuple, dict[str, list]]:
+    """What per-activity roll-up rows (dicts or objects with path, lca_depth, held_on, kind_id and the
+    SUBTREE_NAMES) add to the subtree rows: {(month, kind id): {common org's path: sums}}; each row
+    counts at the org holding both its org of record and its host, and (by the caller) its ancestors."""
+    found: dict[tuple, dict[str, list]] = {}
+    for row in rows:
+        key = (row["held_on"].replace(day=1), row["kind_id"])
+        common = row["path"][: STEPLEN * row["lca_depth"]]
+        sums = found.setdefault(key, {}).setdefault(common, [0, 0, Decimal(0)])
+        for at, name in enumerate(SUBTREE_NAMES):
+            sums[at] += row[name]
+    return found
+
+
+CONTRIBUTING = ("path", "lca_depth", "held_on", "kind_id", *SUBTREE_NAMES)
+
+
 class AttendanceCounts:
-    """The accelerator of the attendance source (registry.accelerators): the kept roll-up rows of the
-    subtree and period, seen as the attendance rows are (by the host org's scope), summed."""
+    """The accelerator of the attendance source (registry.accelerators), from the roll-ups, seen as the
+    attendance rows are (by the host org's scope).
+
+    For a period of whole months and a viewer of the org's whole subtree: the org's subtree rows (the
+    attendance whose org of record and host are both in the subtree) plus the per-activity rows of
+    activities hosted outside the subtree that the viewer sees (``lca_depth`` above the org's depth: few,
+    found through their index). Otherwise the per-activity rows of the subtree and period, summed."""
 
     @staticmethod
     def _aggregates(indicators) -> dict | None:
@@ -397,30 +483,68 @@ class AttendanceCounts:
             .order_by()
         )
 
+    @staticmethod
+    def _by_subtree(user, org, period: Period) -> bool:
+        return period.whole_months() and sees_whole_subtree(user, org)
+
+    @staticmethod
+    def _add(found: dict, branch: str, row: dict) -> None:
+        values = found.setdefault(branch, {})
+        for key, value in row.items():
+            values[key] = (values.get(key) or 0) + (value or 0)
+
+    @classmethod
+    def _finish(cls, found: dict, indicators) -> dict:
+        return {ind.key: ind.finish(found.get(ind.key)) for ind in indicators}
+
     @classmethod
     def totals(cls, user, org, period: Period, indicators) -> dict | None:
         aggregates = cls._aggregates(indicators)
         if aggregates is None:
             return None
-        found = cls._rows(user, org, period).aggregate(**aggregates)
-        return {ind.key: ind.finish(found[ind.key]) for ind in indicators}
+        if not cls._by_subtree(user, org, period):
+            return cls._finish(cls._rows(user, org, period).aggregate(**aggregates), indicators)
+        found: dict = {}
+        inner = AttendanceSubtreeRollup.objects.filter(period.q("month"), org_id=org.pk)
+        cls._add(found, org.path, inner.aggregate(**aggregates))
+        outside = cls._rows(user, org, period).filter(lca_depth__lt=org.depth)
+        cls._add(found, org.path, outside.aggregate(**aggregates))
+        return cls._finish(found.get(org.path, {}), indicators)
 
     @classmethod
     def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
         aggregates = cls._aggregates(indicators)
         if aggregates is None:
             return None
-        grouped = (
-            cls._rows(user, org, period)
-            .annotate(_branch=Substr("path", 1, width))
-            .values("_branch")
-            .annotate(**aggregates)
-        )
-        found = {
-            row.pop("_branch"): {ind.key: ind.finish(row[ind.key]) for ind in indicators} for row in grouped
-        }
+        found: dict = {}
+        if not cls._by_subtree(user, org, period):
+            grouped = (
+                cls._rows(user, org, period).annotate(_branch=Substr("path", 1, width)).values("_branch")
+            )
+            for row in grouped.annotate(**aggregates):
+                cls._add(found, row.pop("_branch"), row)
+        else:
+            # Each child's subtree rows, and what its orgs attended outside it (hosted at this org or
+            # beyond): then the org's own members' attendance, wherever hosted.
+            children = AttendanceSubtreeRollup.objects.filter(
+                period.q("month"), subtree_q("path", org.path), depth=org.depth + 1
+            )
+            for row in children.order_by().values("path").annotate(**aggregates):
+                cls._add(found, row.pop("path"), row)
+            outside = (
+                cls._rows(user, org, period)
+                .filter(lca_depth__lte=org.depth)
+                .exclude(path=org.path)
+                .annotate(_branch=Substr("path", 1, width))
+                .values("_branch")
+            )
+            for row in outside.annotate(**aggregates):
+                cls._add(found, row.pop("_branch"), row)
+            own = AttendanceRollup.objects.visible_to(user).filter(period.q("held_on"), path=org.path)
+            cls._add(found, org.path, own.aggregate(**aggregates))
+        finished = {branch: cls._finish(values, indicators) for branch, values in found.items()}
         # A branch whose only rows count nothing asked for (nobody present) has no live row either.
-        return {branch: values for branch, values in found.items() if any(values.values())}
+        return {branch: values for branch, values in finished.items() if any(values.values())}
 
 
 # --- the roll-ups of activities held ----------------------------------------------------------------------

@@ -394,6 +394,10 @@ class AttendanceRollup(models.Model):
     expected = models.PositiveIntegerField()
     present = models.PositiveIntegerField()
     present_hours = models.DecimalField(max_digits=12, decimal_places=1)
+    # The depth of the deepest org holding both the org of record and the host in its subtree: the row
+    # counts in the subtree totals (AttendanceSubtreeRollup) of that org and its ancestors, and for an
+    # org deeper than this it is attendance at an activity hosted outside the org's subtree.
+    lca_depth = models.PositiveSmallIntegerField(default=0)
 
     objects = AttendanceRollupQuerySet.as_manager()
 
@@ -402,11 +406,51 @@ class AttendanceRollup(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["activity", "org"], name="activities_one_rollup_per_org")
         ]
-        # A city's year at its root: the dates; a branch's figures: its path, then the dates.
-        indexes = [models.Index(fields=["held_on", "path"]), models.Index(fields=["path", "held_on"])]
+        # A city's year at its root: the dates; a branch's figures: its path, then the dates; an org's
+        # attendance at activities hosted outside its subtree: the shallower common orgs, its path.
+        indexes = [
+            models.Index(fields=["held_on", "path"]),
+            models.Index(fields=["path", "held_on"]),
+            models.Index(fields=["lca_depth", "path", "held_on"], name="activities_att_lca_path"),
+        ]
 
     def __str__(self):
         return f"{self.activity_id} · {self.org_id}:应到 {self.expected},实到 {self.present}"
+
+
+class AttendanceSubtreeRollup(models.Model):
+    """The attendance of one month at activities of one kind, counted in one org's subtree where both the
+    member's org of record and the host org are in it (应到, 实到 人次, the study hours of those present):
+    the sums of the ``AttendanceRollup`` rows whose common org (``lca_depth``) is this org or below it.
+    A cache, never a source: kept with the per-activity rows by the activities services. Attendance is
+    seen through the host org, so an org's figure for a viewer of its whole subtree is this row plus the
+    few per-activity rows of activities hosted outside the subtree that the viewer sees."""
+
+    rollup_keys = ("month", "kind_id")  # reports.subtrees: the rows are kept per (month, kind, org)
+
+    org = derived_org_key()
+    month = models.DateField("月份")
+    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+    expected = models.IntegerField("应到人次", default=0)
+    present = models.IntegerField("实到人次", default=0)
+    present_hours = models.DecimalField("学时", max_digits=14, decimal_places=1, default=0)
+
+    class QuerySet(ScopedQuerySet):
+        org_path_lookup = "path"
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "出勤子树汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["org", "month", "kind"], name="activities_att_org_month_kind")
+        ]
+        indexes = [models.Index(fields=["depth", "path", "month"], name="activities_att_depth_path")]
+
+    def __str__(self):
+        return f"{self.path} {self.month:%Y-%m} {self.kind_id}:{self.present}/{self.expected}"
 
 
 class HeldRollupQuerySet(ScopedQuerySet):
@@ -427,7 +471,7 @@ class HeldRollup(models.Model):
 
     org = derived_org_key()
     month = models.DateField("月份")
-    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+")
+    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     path = models.CharField("党组织路径", max_length=255)
     depth = models.PositiveSmallIntegerField("层级")
     held = models.IntegerField("开展活动", default=0)

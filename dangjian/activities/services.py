@@ -13,7 +13,8 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import DateField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
 from dangjian.accounts.roles import Role
@@ -29,6 +30,7 @@ from dangjian.activities.models import (
     Attendance,
     AttendanceRollup,
     AttendanceStatus,
+    AttendanceSubtreeRollup,
     BackfillUnlock,
     CheckInMethod,
     ComplianceRule,
@@ -46,6 +48,7 @@ from dangjian.core.rules import Finding, blocking
 from dangjian.members import services as member_services
 from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member
 from dangjian.orgs.models import Group, GroupMember, Org, OrgStatus
+from dangjian.reports.registry import STEPLEN
 from dangjian.reports.subtrees import (
     add_to_subtrees_by_year,
     insert_subtrees,
@@ -824,6 +827,7 @@ def remove_imported_activity(actor: Actor, activity: Activity) -> None:
     before = activity_state(activity)
     audit.record(actor, "activities.import_undo", activity, org=activity.org, before=before)
     count_held(held_of(activity), {})
+    forget_attendance(activity)
     activity.delete()
 
 
@@ -845,32 +849,95 @@ def _insert_rollups(attendance) -> int:
         return cursor.rowcount
 
 
+def _contributions(rows) -> dict:
+    """What these per-activity roll-up rows (a queryset) add to the attendance subtree rows."""
+    return indicators.subtree_contributions(rows.order_by().values(*indicators.CONTRIBUTING))
+
+
+def _add_contributions(before: dict, after: dict) -> None:
+    """Add the difference of two ``_contributions`` to the subtree rows of each common org and of all
+    its ancestors (one upsert)."""
+    changes: dict[tuple, dict[str, list]] = {}
+    zero = [0, 0, Decimal(0)]
+    for key in set(before) | set(after):
+        old, new = before.get(key, {}), after.get(key, {})
+        for path in set(old) | set(new):
+            delta = [a - b for a, b in zip(new.get(path, zero), old.get(path, zero), strict=True)]
+            changes.setdefault(key, {})[path] = delta
+    add_to_subtrees_by_year(changes, AttendanceSubtreeRollup, indicators.SUBTREE_NAMES)
+
+
 def recount_attendance(activity_ids: Iterable[int]) -> None:
-    """Rewrite the roll-up rows of these activities from their attendance lists (inside the caller's
-    transaction, after the activity and its list are written)."""
+    """Rewrite the roll-up rows of these activities from their attendance lists, and add the difference
+    to the subtree rows (inside the caller's transaction, after the activity and its list are written)."""
     ids = sorted(set(activity_ids))
-    AttendanceRollup.objects.filter(activity_id__in=ids).delete()
+    rows = AttendanceRollup.objects.filter(activity_id__in=ids)
+    before = _contributions(rows)
+    rows.delete()
     _insert_rollups(Attendance.objects.filter(activity_id__in=ids))
+    _add_contributions(before, _contributions(rows))
+
+
+def forget_attendance(activity: Activity) -> None:
+    """An activity about to be deleted (its import taken back): its attendance leaves the subtree rows
+    (its per-activity rows go by CASCADE)."""
+    _add_contributions(_contributions(AttendanceRollup.objects.filter(activity_id=activity.pk)), {})
 
 
 def rebuild_attendance_rollups() -> int:
     """Every roll-up row again from the attendance lists (``manage.py rebuild_rollups``, which audits it;
     the demo after inserting its activities directly). Answers the rows written."""
-    with rebuilding([AttendanceRollup._meta.db_table]):
-        return _insert_rollups(Attendance.objects.all())
+    tables = [AttendanceRollup._meta.db_table, AttendanceSubtreeRollup._meta.db_table]
+    with rebuilding(tables):
+        written = _insert_rollups(Attendance.objects.all())
+        return written + insert_subtrees(AttendanceSubtreeRollup, indicators.SUBTREE_NAMES, _common_rows)
+
+
+def _common_rows(depth: int) -> tuple[str, tuple]:
+    """The per-activity rows whose common org is at ``depth``, summed by that org, month and kind
+    (``insert_subtrees``' own counts)."""
+    sums = {name: Sum(name) for name in indicators.SUBTREE_NAMES}
+    grouped = (
+        AttendanceRollup.objects.filter(lca_depth=depth)
+        .order_by()
+        .annotate(
+            common=Substr("path", 1, depth * STEPLEN), month=TruncMonth("held_on", output_field=DateField())
+        )
+        .values("common", "month", "kind_id")
+        .annotate(**sums)
+    )
+    sql, params = grouped.query.sql_with_params()
+    columns = ", ".join(f"g.{name}" for name in ("month", "kind_id", *indicators.SUBTREE_NAMES))
+    return (
+        f"SELECT o.id AS org_id, {columns} FROM ({sql}) g JOIN {Org._meta.db_table} o ON o.path = g.common",
+        params,
+    )
 
 
 def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
-    """orgs.services' move hook: the roll-up rows of the moved subtree's orgs take their new paths, and its
-    held totals leave the old ancestors for the new ones."""
-    moved = Org.objects.filter(subtree_q("path", org.path)).values("pk")
+    """orgs.services' move hook: the roll-up rows of the moved subtree's orgs take their new paths, and
+    its totals leave the old ancestors for the new ones.
+
+    Attendance across the subtree's edge (the member inside it and the host outside, or the reverse) has
+    a new common org: it leaves the old one's subtree rows before the move of the totals and joins the
+    new one's after. Attendance wholly inside moves with the subtree's own rows."""
     rows = AttendanceRollup.objects.all()
+    inside, host_inside = subtree_q("path", old_path), subtree_q("host_path", old_path)
+    across = rows.filter((inside & ~host_inside) | (~inside & host_inside))
+    activity_ids = set(across.values_list("activity_id", flat=True))
+    _add_contributions(_contributions(across), {})
+    move_subtree(AttendanceSubtreeRollup, indicators.SUBTREE_NAMES, org, old_path)
+    moved = Org.objects.filter(subtree_q("path", org.path)).values("pk")
     rows.filter(org_id__in=moved).update(
         path=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("path"))
     )
     rows.filter(host_id__in=moved).update(
         host_path=Subquery(Org.objects.filter(pk=OuterRef("host_id")).values("path"))
     )
+    touched = rows.filter(Q(org_id__in=moved) | Q(host_id__in=moved))
+    touched.update(lca_depth=indicators.common_depth("path", "host_path"))
+    across = rows.filter(activity_id__in=activity_ids).filter(Q(org_id__in=moved) ^ Q(host_id__in=moved))
+    _add_contributions({}, _contributions(across))
     move_subtree(HeldRollup, indicators.HELD_NAMES, org, old_path)
 
 

@@ -60,6 +60,7 @@ class Migration(migrations.Migration):
                 (
                     "kind",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="activities.activitykind",

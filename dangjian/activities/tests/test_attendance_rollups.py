@@ -11,7 +11,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from dangjian.activities import indicators, services
-from dangjian.activities.models import AttendanceRollup
+from dangjian.activities.models import AttendanceRollup, AttendanceSubtreeRollup
 from dangjian.activities.tests.conftest import ZONE
 from dangjian.core.audit import Actor
 from dangjian.core.errors import ServiceError
@@ -172,21 +172,41 @@ def test_the_period_boundaries(
 def test_a_moved_org_takes_its_rows(frozen_today, tree, people, system_actor, everyone, dept_admin):
     meeting = record(system_actor, tree["branch_a"])
     services.mark_attendance(system_actor, meeting, {m.pk: "present" for m in people["a"]})
+    # Attendance across the moved subtree's edge, both ways: branch A's members at an activity hosted by
+    # branch B, and branch B's members at a lecture hosted by the town (inside the moved subtree).
+    joint = record(system_actor, tree["branch_b"], held_on=date(2025, 10, 11), partners=[tree["branch_a"]])
+    services.mark_attendance(system_actor, joint, {m.pk: "present" for m in people["a"][:2] + people["b"]})
+    lecture = record(
+        system_actor, tree["town_a"], "party_lecture", date(2025, 10, 12), partners=[tree["branch_b"]]
+    )
+    services.mark_attendance(system_actor, lecture, {m.pk: "present" for m in people["b"]})
+    assert_kept_equals_live(everyone, list(tree.values()))
     org_services.move_org(system_actor, tree["town_a"], tree["county_b"], occurred_on=date(2025, 10, 15))
     moved = {name: org.__class__.objects.get(pk=org.pk) for name, org in tree.items()}
-    assert set(AttendanceRollup.objects.values_list("path", flat=True)) == {moved["branch_a"].path}
-    assert set(AttendanceRollup.objects.values_list("host_path", flat=True)) == {moved["branch_a"].path}
-    assert value(dept_admin, moved["county_b"], "activities.present") == 5
+    paths = {moved["branch_a"].path, moved["branch_b"].path}
+    assert set(AttendanceRollup.objects.values_list("path", flat=True)) == paths
+    assert set(AttendanceRollup.objects.values_list("host_path", flat=True)) == paths | {moved["town_a"].path}
+    # The joint activity and the lecture now have county B as their common org, not the city.
+    assert value(dept_admin, moved["county_b"], "activities.present") == 5 + 5 + 3
     assert value(dept_admin, moved["county_a"], "activities.present") == 0
     assert_kept_equals_live(everyone, list(moved.values()))
 
 
-def test_rebuild_rollups_rebuilds_and_verifies_them(frozen_today, tree, people, system_actor):
+def test_rebuild_rollups_rebuilds_and_verifies_them(frozen_today, tree, people, system_actor, dept_admin):
     meeting = record(system_actor, tree["branch_a"])
     services.mark_attendance(system_actor, meeting, {people["a"][0].pk: "present"})
     out = StringIO()
     call_command("rebuild_rollups", stdout=out)
     assert "组织生活出勤汇总" in out.getvalue() and "核对无误" in out.getvalue()
+    # A whole year at the city is read from its subtree rows: a wrong one shows, and verify names it.
+    AttendanceSubtreeRollup.objects.filter(org=tree["city"]).update(present=9)
+    assert value(dept_admin, tree["city"], "activities.present") == 9
+    with pytest.raises(
+        CommandError, match=f"党组织 {tree['city'].pk} 2025年10月“支部党员大会”出勤的 present:汇总 9,实际 1"
+    ):
+        call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+    call_command("rebuild_rollups", stdout=StringIO())
+    assert value(dept_admin, tree["city"], "activities.present") == 1
     AttendanceRollup.objects.update(present=7)
     with pytest.raises(CommandError, match=f"活动 {meeting.pk} 党组织 {tree['branch_a'].pk} 的出勤汇总"):
         call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
