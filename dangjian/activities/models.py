@@ -418,13 +418,13 @@ class AttendanceRollup(models.Model):
         return f"{self.activity_id} · {self.org_id}:应到 {self.expected},实到 {self.present}"
 
 
-class AttendanceSubtreeRollup(models.Model):
-    """The attendance of one month at activities of one kind, counted in one org's subtree where both the
-    member's org of record and the host org are in it (应到, 实到 人次, the study hours of those present):
-    the sums of the ``AttendanceRollup`` rows whose common org (``lca_depth``) is this org or below it.
-    A cache, never a source: kept with the per-activity rows by the activities services. Attendance is
-    seen through the host org, so an org's figure for a viewer of its whole subtree is this row plus the
-    few per-activity rows of activities hosted outside the subtree that the viewer sees."""
+class SubtreeQuerySet(ScopedQuerySet):
+    org_path_lookup = "path"
+
+
+class MonthAndKindSubtree(models.Model):
+    """What the subtree roll-ups of activities share: one row per org, month and kind, with the org's path
+    and depth copied onto it (an org's move rewrites them), so an org's children are one index range."""
 
     rollup_keys = ("month", "kind_id")  # reports.subtrees: the rows are kept per (month, kind, org)
 
@@ -433,14 +433,24 @@ class AttendanceSubtreeRollup(models.Model):
     kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     path = models.CharField("党组织路径", max_length=255)
     depth = models.PositiveSmallIntegerField("层级")
+
+    objects = SubtreeQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class AttendanceSubtreeRollup(MonthAndKindSubtree):
+    """The attendance of one month at activities of one kind, counted in one org's subtree where both the
+    member's org of record and the host org are in it (应到, 实到 人次, the study hours of those present):
+    the sums of the ``AttendanceRollup`` rows whose common org (``lca_depth``) is this org or below it.
+    A cache, never a source: kept with the per-activity rows by the activities services. Attendance is
+    seen through the host org, so an org's figure for a viewer of its whole subtree is this row plus the
+    few per-activity rows of activities hosted outside the subtree that the viewer sees."""
+
     expected = models.IntegerField("应到人次", default=0)
     present = models.IntegerField("实到人次", default=0)
     present_hours = models.DecimalField("学时", max_digits=14, decimal_places=1, default=0)
-
-    class QuerySet(ScopedQuerySet):
-        org_path_lookup = "path"
-
-    objects = QuerySet.as_manager()
 
     class Meta:
         verbose_name = "出勤子树汇总"
@@ -453,31 +463,17 @@ class AttendanceSubtreeRollup(models.Model):
         return f"{self.path} {self.month:%Y-%m} {self.kind_id}:{self.present}/{self.expected}"
 
 
-class HeldRollupQuerySet(ScopedQuerySet):
-    org_path_lookup = "path"
-
-
-class HeldRollup(models.Model):
+class HeldRollup(MonthAndKindSubtree):
     """The activities held in one month, of one kind, anywhere in one org's subtree (the org and every org
     below it), counted under their host org: how many, and how many of them were lectures by the
     secretary. A cache, never a source: the activities services add each activity's difference up the
     tree in the same transaction as every write that changes what it counts (recorded, corrected, held
     by a check-in, taken back with its import); the 开展活动 indicators by kind and category read these rows
-    for a period of whole months (a year at any org is at most twelve rows per kind). ``path`` and
-    ``depth`` copy the org's (an org's move rewrites them). ``manage.py rebuild_rollups`` rebuilds and
-    verifies them."""
+    for a period of whole months (a year at any org is at most twelve rows per kind).
+    ``manage.py rebuild_rollups`` rebuilds and verifies them."""
 
-    rollup_keys = ("month", "kind_id")  # reports.subtrees: the rows are kept per (month, kind, org)
-
-    org = derived_org_key()
-    month = models.DateField("月份")
-    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    path = models.CharField("党组织路径", max_length=255)
-    depth = models.PositiveSmallIntegerField("层级")
     held = models.IntegerField("开展活动", default=0)
     secretary_lectures = models.IntegerField("书记讲党课", default=0)
-
-    objects = HeldRollupQuerySet.as_manager()
 
     class Meta:
         verbose_name = "活动开展子树汇总"
