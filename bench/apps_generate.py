@@ -7,7 +7,8 @@ generate_tree.py and reports_generate.py (PostgreSQL only).
 Benchmark data, not a user path: each table is filled by one INSERT … SELECT inside the server, month by
 month. Every branch holds ``--per-month`` held activities in each month (kinds in turn, 1.5 study hours),
 expecting every member on its roll, ~85 % present and the rest on leave or absent; every member on the
-roll is billed each month (10.00 yuan), ~90 % paid on the 15th by a payment of their own. The months are
+roll is billed each month (10.00 yuan), ~90 % paid on the 15th by a payment of their own; every 20th
+member on the roll has an open development case with this month's step (and a vote at step 16). The months are
 the ``--months`` months up to and including this one, so this year's figures count them. The attendance,
 activities-held and dues roll-ups are then rebuilt (``rebuild_attendance_rollups`` and
 ``rebuild_held_rollups`` of activities.services, ``rebuild_dues_rollups`` of dues.services) and the tables
@@ -81,6 +82,33 @@ def months_up_to(today: date, count: int) -> list[date]:
     return sorted(found)
 
 
+# Development cases: one open case for every 20th member on the roll (as if in the process), at a stage
+# by its id, each with the step it reached taken this month (one month's steps, like the other apps'
+# records here), every 10th step with a warning, and an admission vote for the cases at step 16.
+CASES = """
+INSERT INTO recruitment_recruitment (member_id, org_id, status, last_step, last_step_on, end_reason,
+                                     warning_count, created_at, updated_at)
+SELECT m.id, m.org_id, 'open', 1 + m.id %% 25, %(month)s::date + (m.id %% 28)::int, '', 0, now(), now()
+FROM members_member m WHERE m.on_roll AND m.id %% 20 = 0
+"""
+STEPS = """
+INSERT INTO recruitment_step (recruitment_id, org_id, number, occurred_on, done_by, document_number,
+                              attachment_name, attachment_type, note, details, rule_sets, findings,
+                              recorded_at)
+SELECT r.id, r.org_id, r.last_step, r.last_step_on, '', '', '', '', '', '{}'::jsonb, '[]'::jsonb,
+       CASE WHEN r.id %% 10 = 0 THEN '[{"level": "warn", "rule_id": "bench", "message": "基准"}]'::jsonb
+            ELSE '[]'::jsonb END, now()
+FROM recruitment_recruitment r
+"""
+VOTES = """
+INSERT INTO recruitment_vote (recruitment_id, org_id, kind, held_on, should_attend, present, yes, no,
+                              abstain, passed, failure_reason, note, recorded_at)
+SELECT r.id, r.org_id, 'admission', r.last_step_on, 20, 18, 15, 2, 1, r.id %% 50 <> 0,
+       CASE WHEN r.id %% 50 = 0 THEN 'majority' ELSE '' END, '', now()
+FROM recruitment_recruitment r WHERE r.last_step = 16
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--months", type=int, default=1)
@@ -124,6 +152,15 @@ def main() -> None:
                 f"{bills:,} bills, {payments:,} payments in {time.perf_counter() - started:.0f} s"
             )
         cursor.execute("DROP TABLE bench_hosts")
+        started = time.perf_counter()
+        counts = []
+        for statement in (CASES, STEPS, VOTES):
+            cursor.execute(statement, {"month": months_up_to(date.today(), 1)[0]})
+            counts.append(cursor.rowcount)
+        print(
+            "development: {:,} cases, {:,} steps, {:,} votes".format(*counts)
+            + f" in {time.perf_counter() - started:.0f} s"
+        )
     for name, rebuild in (
         ("attendance", activity_services.rebuild_attendance_rollups),
         ("activities held", activity_services.rebuild_held_rollups),
@@ -141,6 +178,9 @@ def main() -> None:
             "activities_attendancerollup",
             "dues_duesbill",
             "dues_duespayment",
+            "recruitment_recruitment",
+            "recruitment_step",
+            "recruitment_vote",
         ):
             cursor.execute(f"ANALYZE {table}")
 

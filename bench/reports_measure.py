@@ -69,14 +69,16 @@ GROUPS = {
     "dues bills": [i.key for i in registry.all_indicators() if i.source.key == "dues_bills"],
     "dues payments": [i.key for i in registry.all_indicators() if i.source.key == "dues_payments"],
 }
-# The API's p95 is measured for one indicator of each kind of source: kept member stocks, live activities,
-# kept attendance, kept dues bills and payments.
+# The API's p95 is measured for one indicator of each kind of source: kept member stocks, kept activities
+# held, attendance and dues bills and payments, live development cases and steps.
 API_KEYS = (
     "members.total",
     "activities.held",
     "activities.present",
     "dues.received_amount",
     "dues.unpaid_amount",
+    "recruitment.open_cases",
+    "recruitment.steps",
 )
 # Groups timed a second time without their source's accelerator (the live count), in the same run.
 LIVE_TOO = ("attendance (人次, 学时, by kind)", "dues bills", "dues payments")
