@@ -65,7 +65,7 @@ from dangjian.reports.registry import (
     register_resolver,
 )
 from dangjian.reports.registry import get as registry_get
-from dangjian.reports.subtrees import sees_whole_subtree, subtree_differences
+from dangjian.reports.subtrees import differences_by_period, sees_whole_subtree
 
 PRESENT = Q(status=AttendanceStatus.PRESENT)
 
@@ -404,21 +404,13 @@ def rollup_differences() -> list[str]:
 def subtree_rollup_differences(live: dict[tuple, dict[str, list]]) -> list[str]:
     """Where the kept attendance subtree rows disagree with the live attendance (``live``: what each
     common org's own attendance adds, ``subtree_contributions`` of the live per-activity rows)."""
-    paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
-    pks = {path: pk for pk, path in paths.items()}
     kinds = dict(ActivityKind.objects.values_list("pk", "name"))
-    periods = set(live) | set(AttendanceSubtreeRollup.objects.values_list("month", "kind_id").distinct())
-    found = []
-    for month, kind_id in sorted(periods):
-        direct = {
-            pks[path]: dict(zip(SUBTREE_NAMES, sums, strict=True))
-            for path, sums in live.get((month, kind_id), {}).items()
-        }
-        what = f"{month:%Y年%m月}“{kinds.get(kind_id, kind_id)}”出勤"
-        found += subtree_differences(
-            (month, kind_id), direct, AttendanceSubtreeRollup, SUBTREE_NAMES, what, paths
-        )
-    return found
+    return differences_by_period(
+        live,
+        AttendanceSubtreeRollup,
+        SUBTREE_NAMES,
+        lambda period: f"{period[0]:%Y年%m月}“{kinds.get(period[1], period[1])}”出勤",
+    )
 
 
 # The roll-up column each attendance indicator sums; the per-kind 人次 (activities.present.<code>) sum

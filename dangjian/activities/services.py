@@ -50,11 +50,11 @@ from dangjian.members.models import PARTY_MEMBER_CATEGORIES, Category, Member
 from dangjian.orgs.models import Group, GroupMember, Org, OrgStatus
 from dangjian.reports.registry import STEPLEN
 from dangjian.reports.subtrees import (
-    add_to_subtrees_by_year,
+    add_differences,
+    differences_by_period,
     insert_subtrees,
     move_subtree,
     rebuilding,
-    subtree_differences,
 )
 
 CHECKIN_SALT = "dangjian.activities.checkin"
@@ -857,14 +857,7 @@ def _contributions(rows) -> dict:
 def _add_contributions(before: dict, after: dict) -> None:
     """Add the difference of two ``_contributions`` to the subtree rows of each common org and of all
     its ancestors (one upsert)."""
-    changes: dict[tuple, dict[str, list]] = {}
-    zero = [0, 0, Decimal(0)]
-    for key in set(before) | set(after):
-        old, new = before.get(key, {}), after.get(key, {})
-        for path in set(old) | set(new):
-            delta = [a - b for a, b in zip(new.get(path, zero), old.get(path, zero), strict=True)]
-            changes.setdefault(key, {})[path] = delta
-    add_to_subtrees_by_year(changes, AttendanceSubtreeRollup, indicators.SUBTREE_NAMES)
+    add_differences(before, after, AttendanceSubtreeRollup, indicators.SUBTREE_NAMES)
 
 
 def recount_attendance(activity_ids: Iterable[int]) -> None:
@@ -959,14 +952,7 @@ def held_of(activity: Activity) -> dict[tuple, dict[str, list[int]]]:
 
 def count_held(before: dict, after: dict) -> None:
     """Add the difference of what an activity counts (``held_of`` before and after a write) up the tree."""
-    changes: dict[tuple, dict[str, list[int]]] = {}
-    zero = [0] * len(indicators.HELD_NAMES)
-    for key in set(before) | set(after):
-        old, new = before.get(key, {}), after.get(key, {})
-        for path in set(old) | set(new):
-            delta = [a - b for a, b in zip(new.get(path, zero), old.get(path, zero), strict=True)]
-            changes.setdefault(key, {})[path] = delta
-    add_to_subtrees_by_year(changes, HeldRollup, indicators.HELD_NAMES)
+    add_differences(before, after, HeldRollup, indicators.HELD_NAMES)
 
 
 def rebuild_held_rollups() -> int:
@@ -985,17 +971,10 @@ def rebuild_held_rollups() -> int:
 def held_differences() -> list[str]:
     """Where the kept held roll-ups disagree with the activities: a Chinese line per org, month, kind and
     count (``manage.py rebuild_rollups`` prints them)."""
-    live = indicators.held_rows(Activity.objects.all())
     kinds = dict(ActivityKind.objects.values_list("pk", "name"))
-    periods = set(live) | set(HeldRollup.objects.values_list("month", "kind_id").distinct())
-    paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
-    pks = {path: pk for pk, path in paths.items()}
-    found = []
-    for month, kind_id in sorted(periods):
-        direct = {
-            pks[path]: dict(zip(indicators.HELD_NAMES, values, strict=True))
-            for path, values in live.get((month, kind_id), {}).items()
-        }
-        what = f"{month:%Y年%m月}“{kinds.get(kind_id, kind_id)}”活动"
-        found += subtree_differences((month, kind_id), direct, HeldRollup, indicators.HELD_NAMES, what, paths)
-    return found
+    return differences_by_period(
+        indicators.held_rows(Activity.objects.all()),
+        HeldRollup,
+        indicators.HELD_NAMES,
+        lambda period: f"{period[0]:%Y年%m月}“{kinds.get(period[1], period[1])}”活动",
+    )

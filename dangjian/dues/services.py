@@ -45,12 +45,12 @@ from dangjian.orgs.models import Org
 from dangjian.orgs.rules import temporary_branch_restriction
 from dangjian.reports.subtrees import (
     add_to_subtrees_by_year,
+    differences_by_period,
     insert_subtrees,
     listed,
     move_subtree,
     rebuilding,
     replacing,
-    subtree_differences,
     write_rows,
 )
 
@@ -1009,14 +1009,12 @@ def rollup_differences() -> list[str]:
                 found.append(
                     f"党组织 {org_id} {month:%Y年%m月}党费的 {name}:汇总 {kept_value},实际 {live_value}"
                 )
-    by_month: dict[date, dict[int, dict]] = {}
-    for (month, org_id), values in live.items():
-        by_month.setdefault(month, {})[org_id] = dict(zip(names, values, strict=True))
     paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
-    for month in sorted(set(by_month) | set(DuesSubtreeRollup.objects.values_list("month", flat=True))):
-        what = f"{month:%Y年%m月}党费子树"
-        found += subtree_differences(month, by_month.get(month, {}), DuesSubtreeRollup, names, what, paths)
-    return found
+    by_month: dict[date, dict[str, list]] = {}
+    for (month, org_id), values in live.items():
+        by_month.setdefault(month, {})[paths[org_id]] = values
+    what = "{:%Y年%m月}党费子树".format
+    return found + differences_by_period(by_month, DuesSubtreeRollup, names, what, paths)
 
 
 def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:

@@ -91,6 +91,20 @@ def add_to_subtrees_by_year(deltas: dict, model, names: list[str]) -> None:
     add_rows(model, names, changes)
 
 
+def add_differences(before: dict, after: dict, model, names: list[str]) -> None:
+    """Add ``after`` less ``before`` ({period: {org path: one number per ``names``}}, e.g. what a record
+    counted before and after a write) to the subtree rows of each org and of all its ancestors."""
+    zero = [0] * len(names)
+    changes = {}
+    for period in set(before) | set(after):
+        old, new = before.get(period, {}), after.get(period, {})
+        changes[period] = {
+            path: [a - b for a, b in zip(new.get(path, zero), old.get(path, zero), strict=True)]
+            for path in set(old) | set(new)
+        }
+    add_to_subtrees_by_year(changes, model, names)
+
+
 def upsert(model, keys: tuple[str, ...], names: list[str], on_conflict: str) -> str:
     """SQL inserting one parameter row into ``model``; ``on_conflict`` says what a row of the same
     (period, org) already there gets (``DO NOTHING``, ``DO UPDATE SET …``)."""
@@ -173,18 +187,19 @@ def move_subtree(model, names: list[str], org: Org, old_path: str) -> None:
         depth=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("depth")[:1]),
     )
     keys = keys_of(model)
+    old_parent, new_parent = old_path[:-STEPLEN], org.path[:-STEPLEN]
+    changes: dict[tuple, list] = {}  # every period's row of the org, in one upsert
     for row in model.objects.filter(org_id=org.pk).values_list(*keys, *names):
         period = row[0] if len(keys) == 1 else tuple(row[: len(keys)])
         totals = list(row[len(keys) :])
-        old_parent, new_parent = old_path[:-STEPLEN], org.path[:-STEPLEN]
-        changes: dict[str, list[int]] = {}
         for path in ancestor_paths(old_parent):
-            changes[path] = [-value for value in totals]
+            changes[period, path] = [-value for value in totals]
         for path in ancestor_paths(new_parent):
-            changes[path] = (
-                [a + b for a, b in zip(changes[path], totals, strict=True)] if path in changes else totals
+            moved_out = changes.get((period, path))
+            changes[period, path] = (
+                totals if moved_out is None else [a + b for a, b in zip(moved_out, totals, strict=True)]
             )
-        add_rows(model, names, {(period, path): delta for path, delta in changes.items()})
+    add_rows(model, names, changes)
 
 
 def subtree_differences(
@@ -318,3 +333,21 @@ def indexes_set_aside(tables: list[str]):
             cursor.execute(definition)
         for table, name, definition in constraints:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+def differences_by_period(live: dict, model, names: list[str], what, paths: dict[int, str] | None = None):
+    """``subtree_differences`` for every period kept or counted: ``live`` maps a period to the live
+    direct counts ({org path: one number per ``names``}), ``what(period)`` names the period in the
+    lines. ``paths`` (org id → path, all of them) is read once here unless the caller has it."""
+    if paths is None:
+        paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=BATCH * 4))
+    pks = {path: pk for pk, path in paths.items()}
+    keys = keys_of(model)
+    kept = {row[0] if len(keys) == 1 else row for row in model.objects.values_list(*keys).distinct()}
+    found = []
+    for period in sorted(set(live) | kept):
+        direct = {
+            pks[path]: dict(zip(names, values, strict=True)) for path, values in live.get(period, {}).items()
+        }
+        found += subtree_differences(period, direct, model, names, what(period), paths)
+    return found
