@@ -65,7 +65,7 @@ from dangjian.reports.registry import (
     register_resolver,
 )
 from dangjian.reports.registry import get as registry_get
-from dangjian.reports.subtrees import differences_by_period, sees_whole_subtree
+from dangjian.reports.subtrees import SubtreeCounts, differences_by_period, in_months, sees_whole_subtree
 
 PRESENT = Q(status=AttendanceStatus.PRESENT)
 
@@ -586,46 +586,7 @@ def _held_aggregate(indicator: Indicator):
     return None
 
 
-class HeldCounts:
-    """The accelerator of the activities source (registry.accelerators): the kept subtree rows of the
-    period's months, for a viewer of the org's whole subtree (then every activity hosted in it is seen).
-    None otherwise: a partial scope also sees partners' activities hosted elsewhere, counted live."""
-
-    @staticmethod
-    def _aggregates(user, org, period: Period, indicators) -> dict | None:
-        if not period.whole_months() or not sees_whole_subtree(user, org):
-            return None
-        aggregates = {ind.key: _held_aggregate(ind) for ind in indicators}
-        return None if any(aggregate is None for aggregate in aggregates.values()) else aggregates
-
-    @staticmethod
-    def _finish(row: dict, indicators) -> dict:
-        return {ind.key: row.get(ind.key) or 0 for ind in indicators}
-
-    @classmethod
-    def totals(cls, user, org, period: Period, indicators) -> dict | None:
-        aggregates = cls._aggregates(user, org, period, indicators)
-        if aggregates is None:
-            return None
-        rows = HeldRollup.objects.filter(period.q("month"), org_id=org.pk)
-        return cls._finish(rows.aggregate(**aggregates), indicators)
-
-    @classmethod
-    def by_child(cls, user, org, period: Period, indicators, width: int) -> dict | None:
-        aggregates = cls._aggregates(user, org, period, indicators)
-        if aggregates is None:
-            return None
-        children = (
-            HeldRollup.objects.filter(period.q("month"), subtree_q("path", org.path), depth=org.depth + 1)
-            .order_by()
-            .values("path")
-            .annotate(**aggregates)
-        )
-        found = {row.pop("path"): cls._finish(row, indicators) for row in children}
-        # The org's own activities: its subtree's count less its children's.
-        own = cls.totals(user, org, period, indicators)
-        for values in found.values():
-            own = {key: own[key] - values[key] for key in own}
-        found[org.path] = own
-        # A subtree whose activities were all taken back keeps rows of zeros; the live query has no row.
-        return {path: values for path, values in found.items() if any(values.values())}
+# The accelerator of the activities source (registry.accelerators): the kept subtree rows of the period's
+# months, for a viewer of the org's whole subtree (then every activity hosted in it is seen). A partial
+# scope also sees partners' activities hosted elsewhere: counted live.
+HeldCounts = SubtreeCounts(HeldRollup, _held_aggregate, in_months)

@@ -351,3 +351,65 @@ def differences_by_period(live: dict, model, names: list[str], what, paths: dict
         }
         found += subtree_differences(period, direct, model, names, what(period), paths)
     return found
+
+
+class SubtreeCounts:
+    """An accelerator of a source (registry.accelerators) answering from its subtree rows: the org's own
+    row for its figure, its children's rows and the difference for the figures by child. Only for a viewer
+    of the org's whole subtree (then every record kept in it is seen, and nothing else: records are seen
+    by their org of record); other viewers, periods the rows do not hold and indicators without a kept
+    aggregate get None, and the registry counts the records.
+
+    ``aggregate_of(indicator)`` answers the aggregate over the rows that gives the indicator's value, or
+    None; ``rows_for(period)`` the condition on the rows that holds the period, or None when the rows
+    cannot answer it (a period not made of whole months, for rows kept by month)."""
+
+    def __init__(self, model, aggregate_of, rows_for):
+        self.model, self.aggregate_of, self.rows_for = model, aggregate_of, rows_for
+
+    def _query(self, user, org, period, indicators):
+        """The rows' condition and the aggregates, or None when the rows cannot answer."""
+        if not sees_whole_subtree(user, org):
+            return None
+        condition = self.rows_for(period)
+        aggregates = {ind.key: self.aggregate_of(ind) for ind in indicators}
+        if condition is None or any(aggregate is None for aggregate in aggregates.values()):
+            return None
+        return condition, aggregates
+
+    @staticmethod
+    def _finish(row: dict, indicators) -> dict:
+        return {ind.key: ind.finish(row.get(ind.key)) for ind in indicators}
+
+    def totals(self, user, org, period, indicators) -> dict | None:
+        query = self._query(user, org, period, indicators)
+        if query is None:
+            return None
+        condition, aggregates = query
+        rows = self.model.objects.filter(condition, org_id=org.pk)
+        return self._finish(rows.aggregate(**aggregates), indicators)
+
+    def by_child(self, user, org, period, indicators, width: int) -> dict | None:
+        query = self._query(user, org, period, indicators)
+        if query is None:
+            return None
+        condition, aggregates = query
+        children = (
+            self.model.objects.filter(condition, subtree_q("path", org.path), depth=org.depth + 1)
+            .order_by()
+            .values("path")
+            .annotate(**aggregates)
+        )
+        found = {row.pop("path"): self._finish(row, indicators) for row in children}
+        # The org's own records: its subtree's figure less its children's.
+        own = self.totals(user, org, period, indicators)
+        for values in found.values():
+            own = {key: own[key] - values[key] for key in own}
+        found[org.path] = own
+        # A subtree whose records were all taken back keeps rows of zeros; the live query has no row.
+        return {path: values for path, values in found.items() if any(values.values())}
+
+
+def in_months(period):
+    """``SubtreeCounts.rows_for`` of rows kept by month: the months of a period of whole months."""
+    return period.q("month") if period.whole_months() else None
