@@ -10,9 +10,9 @@ expecting every member on its roll, ~85 % present and the rest on leave or absen
 roll is billed each month (10.00 yuan), ~90 % paid on the 15th by a payment of their own; every 20th
 member on the roll has an open development case with this month's step (and a vote at step 16). The months are
 the ``--months`` months up to and including this one, so this year's figures count them. The attendance,
-activities-held and dues roll-ups are then rebuilt (``rebuild_attendance_rollups`` and
-``rebuild_held_rollups`` of activities.services, ``rebuild_dues_rollups`` of dues.services) and the tables
-analysed.
+activities-held, dues and development roll-ups are then rebuilt (``rebuild_attendance_rollups`` and
+``rebuild_held_rollups`` of activities.services, ``rebuild_dues_rollups`` of dues.services,
+``rebuild_recruitment_rollups`` of recruitment.services) and the tables analysed.
 """
 
 import argparse
@@ -119,6 +119,7 @@ def main() -> None:
 
     from dangjian.activities import services as activity_services
     from dangjian.dues import services as dues_services
+    from dangjian.recruitment import services as recruitment_services
 
     if connection.vendor != "postgresql":
         sys.exit("apps_generate.py needs PostgreSQL (DATABASE_URL=postgres://…/…bench…)")
@@ -165,6 +166,7 @@ def main() -> None:
         ("attendance", activity_services.rebuild_attendance_rollups),
         ("activities held", activity_services.rebuild_held_rollups),
         ("dues", dues_services.rebuild_dues_rollups),
+        ("development", recruitment_services.rebuild_recruitment_rollups),
     ):
         started = time.perf_counter()
         with transaction.atomic():

@@ -4,3 +4,19 @@ from django.apps import AppConfig
 class RecruitmentConfig(AppConfig):
     name = "dangjian.recruitment"
     verbose_name = "发展党员"
+
+    def ready(self):
+        # Reports cannot import recruitment (recruitment imports reports for its indicators): the
+        # development roll-ups answer the case, step and vote indicators, follow moved orgs, and are
+        # rebuilt and verified with the member roll-ups by manage.py rebuild_rollups.
+        from dangjian.orgs import services as org_services
+        from dangjian.recruitment import indicators, services
+        from dangjian.reports import registry, rollups
+
+        registry.accelerators[indicators.CASES.key] = indicators.CaseCounts
+        for source in (indicators.STEPS, indicators.VOTES):
+            registry.accelerators[source.key] = indicators.MonthCounts
+        org_services.register_move_hook(services.on_org_moved)
+        rollups.register_kept(
+            rollups.Kept("发展党员", services.rebuild_recruitment_rollups, services.rollup_differences)
+        )

@@ -15,16 +15,29 @@ The admissions of the plan page are ``flows.admitted`` (reports); its structure 
 ``recruitment.admitted_*`` indicators below, over the same events.
 """
 
-from django.db.models import F, Q
-from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from datetime import date
+
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, TruncMonth
 from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 from django.urls import reverse
 
 from dangjian.members.models import Category, Member, MemberEventKind
-from dangjian.recruitment.models import STAGES, CaseStatus, Recruitment, Step, StepKind, Vote
+from dangjian.recruitment.models import (
+    STAGES,
+    CaseStageRollup,
+    CaseStatus,
+    Recruitment,
+    RecruitmentMonthRollup,
+    Step,
+    StepKind,
+    Vote,
+)
 from dangjian.recruitment.queries import COLLEGE_OR_ABOVE, FRONTLINE, YOUNG_AGE
 from dangjian.reports.indicators import MEMBER_EVENTS, fixed, member_detail
 from dangjian.reports.registry import Indicator, Period, Source, register
+from dangjian.reports.registry import get as registry_get
+from dangjian.reports.subtrees import SubtreeCounts, in_months
 
 PEOPLE = Source(
     key="recruitment_people",
@@ -185,8 +198,10 @@ register(
         group="recruitment_cases",
     )
 )
+STAGE_STEPS: dict[str, list[int]] = {}  # stage indicator key → the last steps it counts
 for number, title, steps in STAGES:
     numbers = list(steps) + ([0] if number == 1 else [])
+    STAGE_STEPS[f"recruitment.stage_{number}"] = numbers
     register(
         Indicator(
             f"recruitment.stage_{number}",
@@ -253,3 +268,109 @@ register(
         group="recruitment_votes",
     )
 )
+
+
+# --- the kept figures ------------------------------------------------------------------------------------
+#
+# ``CaseStageRollup`` keeps the open cases per org's subtree and last step, ``RecruitmentMonthRollup`` the
+# steps and votes per org's subtree and month (recruitment.services adds each case's difference up the
+# tree). Every indicator of the three sources above is one of their columns, so a province's root is
+# answered from a few rows instead of counting hundreds of thousands of cases and steps.
+
+CASE_NAMES = ["open_cases"]
+MONTH_NAMES = ["steps", "applications", "steps_warned", "votes", "votes_failed"]
+STEP_NAMES, VOTE_NAMES = MONTH_NAMES[:3], MONTH_NAMES[3:]
+EVERY = Period(date.min, date.max)
+
+# The indicator each kept column counts (its own filter counts the rows when the roll-ups are rebuilt).
+COUNTED_AS = {
+    "steps": "recruitment.steps",
+    "applications": "recruitment.applications",
+    "steps_warned": "recruitment.steps_warned",
+    "votes": "recruitment.votes",
+    "votes_failed": "recruitment.votes_failed",
+}
+
+
+def _counts(names: list[str]) -> dict:
+    indicators = {name: registry_get(COUNTED_AS[name]) for name in names}
+    return {name: Count("pk", filter=indicator.q(EVERY)) for name, indicator in indicators.items()}
+
+
+def case_counts(cases: QuerySet) -> QuerySet:
+    """The open cases of these, one row per (developing org, last step): org_id, org__path, last_step,
+    open_cases (the case source's own filter)."""
+    return (
+        cases.filter(CASES.base(EVERY))
+        .order_by()
+        .values("org_id", "org__path", "last_step")
+        .annotate(open_cases=Count("pk"))
+    )
+
+
+def step_counts(steps: QuerySet) -> QuerySet:
+    """One row per (recording org, month) of these steps: org_id, org__path, month and ``STEP_NAMES``."""
+    return (
+        steps.order_by()
+        .annotate(month=TruncMonth("occurred_on", output_field=DateField()))
+        .values("org_id", "org__path", "month")
+        .annotate(**_counts(STEP_NAMES))
+    )
+
+
+def vote_counts(votes: QuerySet) -> QuerySet:
+    """One row per (org, month of the meeting) of these votes: org_id, org__path, month and ``VOTE_NAMES``."""
+    return (
+        votes.order_by()
+        .annotate(month=TruncMonth("held_on", output_field=DateField()))
+        .values("org_id", "org__path", "month")
+        .annotate(**_counts(VOTE_NAMES))
+    )
+
+
+def _month(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def case_rows(cases: QuerySet) -> dict[int, dict[str, list[int]]]:
+    """{last step: {org path: [open cases]}} of these cases."""
+    found: dict[int, dict[str, list[int]]] = {}
+    for row in case_counts(cases):
+        found.setdefault(row["last_step"], {})[row["org__path"]] = [row["open_cases"]]
+    return found
+
+
+def month_rows(steps: QuerySet, votes: QuerySet) -> dict[date, dict[str, list[int]]]:
+    """{month: {org path: one number per ``MONTH_NAMES``}} of these steps and votes."""
+    found: dict[date, dict[str, list[int]]] = {}
+    for counts, names in ((step_counts(steps), STEP_NAMES), (vote_counts(votes), VOTE_NAMES)):
+        for row in counts:
+            by_path = found.setdefault(_month(row["month"]), {})
+            numbers = by_path.setdefault(row["org__path"], [0] * len(MONTH_NAMES))
+            for name in names:
+                numbers[MONTH_NAMES.index(name)] = row[name]
+    return found
+
+
+def _case_aggregate(indicator: Indicator):
+    """The aggregate over ``CaseStageRollup`` rows answering a case indicator, or None."""
+    if indicator.key == "recruitment.open_cases":
+        return Sum("open_cases")
+    numbers = STAGE_STEPS.get(indicator.key)
+    return None if numbers is None else Sum("open_cases", filter=Q(last_step__in=numbers))
+
+
+def _month_aggregate(indicator: Indicator):
+    """The aggregate over ``RecruitmentMonthRollup`` rows answering a step or vote indicator, or None."""
+    column = {key: name for name, key in COUNTED_AS.items()}.get(indicator.key)
+    return None if column is None else Sum(column)
+
+
+def _current(period: Period) -> Q:
+    return Q()  # the open cases as they stand now, whatever the period (as the live count)
+
+
+# The accelerators of the three sources (registry.accelerators, set in apps.py), for a viewer of the org's
+# whole subtree: cases, steps and votes are seen by their org of record, so then the kept rows are exact.
+CaseCounts = SubtreeCounts(CaseStageRollup, _case_aggregate, _current)
+MonthCounts = SubtreeCounts(RecruitmentMonthRollup, _month_aggregate, in_months)  # steps and votes

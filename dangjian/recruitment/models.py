@@ -13,6 +13,7 @@ from django.utils import timezone
 from dangjian.core.access import ScopedQuerySet
 from dangjian.members.models import Member
 from dangjian.orgs.models import Org
+from dangjian.reports.models import derived_org_key
 
 
 class StepKind(models.IntegerChoices):
@@ -313,3 +314,70 @@ class AnnualPlan(models.Model):
 
     def __str__(self):
         return f"{self.org} {self.year}年发展党员计划"
+
+
+# --- the kept figures of development (reports' roll-ups) ---------------------------------------------------
+
+
+class SubtreeQuerySet(ScopedQuerySet):
+    org_path_lookup = "path"
+
+
+class CaseStageRollup(models.Model):
+    """The open development cases anywhere in one org's subtree (the org and every org below it), counted
+    under the developing branch, whose last step done is ``last_step`` (0: opened, no step yet): the
+    case list's counts as they stand now. A cache, never a source: the recruitment services add each
+    case's difference up the tree in the same transaction as every write that changes it (opened, a
+    step, ended, taken back with its import); the open-case and stage indicators read these rows (at most
+    26 per org). ``path`` and ``depth`` copy the org's (kept by the org-move hook), so an org's children
+    are one index range. ``manage.py rebuild_rollups`` rebuilds and verifies them."""
+
+    rollup_keys = ("last_step",)  # reports.subtrees: the rows are kept per (last step, org)
+
+    org = derived_org_key()
+    last_step = models.PositiveSmallIntegerField("已完成步骤")
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+    open_cases = models.IntegerField("进行中的纪实", default=0)
+
+    objects = SubtreeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "发展党员纪实子树汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["org", "last_step"], name="recruitment_stage_org_step")
+        ]
+        indexes = [models.Index(fields=["depth", "path"], name="recruitment_stage_depth_path")]
+
+    def __str__(self):
+        return f"{self.path} 第{self.last_step}步:{self.open_cases}"
+
+
+class RecruitmentMonthRollup(models.Model):
+    """The development steps done and the general meetings' votes held in one month anywhere in one org's
+    subtree, counted under the org that recorded them: steps, applications (step 1), steps recorded with
+    a warning, votes and failed votes. A cache, never a source, kept like ``CaseStageRollup``; the step
+    and vote indicators read these rows for a period of whole months (a year at any org is at most twelve
+    rows)."""
+
+    rollup_keys = ("month",)
+
+    org = derived_org_key()
+    month = models.DateField("月份")
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+    steps = models.IntegerField("登记步骤", default=0)
+    applications = models.IntegerField("递交入党申请", default=0)
+    steps_warned = models.IntegerField("带警示的步骤", default=0)
+    votes = models.IntegerField("表决", default=0)
+    votes_failed = models.IntegerField("未通过的表决", default=0)
+
+    objects = SubtreeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "发展党员月度子树汇总"
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="recruitment_month_org_month")]
+        indexes = [models.Index(fields=["depth", "path", "month"], name="recruitment_month_depth_path")]
+
+    def __str__(self):
+        return f"{self.path} {self.month:%Y-%m}:{self.steps} 步 {self.votes} 次表决"

@@ -22,13 +22,15 @@ from dangjian.members.models import Category, Member, MemberEvent, MemberEventKi
 from dangjian.members.rules import add_months
 from dangjian.orgs.models import Org
 from dangjian.orgs.rules import temporary_branch_restriction
-from dangjian.recruitment import rules
+from dangjian.recruitment import indicators, rules
 from dangjian.recruitment.models import (
     LAST_STEP,
     AnnualPlan,
     Assessment,
+    CaseStageRollup,
     CaseStatus,
     Recruitment,
+    RecruitmentMonthRollup,
     RuleSetSwitch,
     Sponsorship,
     Step,
@@ -39,6 +41,13 @@ from dangjian.recruitment.models import (
 )
 from dangjian.recruitment.models import (
     Role as SponsorRole,
+)
+from dangjian.reports.subtrees import (
+    add_differences,
+    differences_by_period,
+    insert_subtrees,
+    move_subtree,
+    rebuilding,
 )
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -248,6 +257,7 @@ def open_case(
         rules.step_findings(rules.CaseFacts(member.birth_date), 1, applied_on, {}, sets, today=today())
     )
     case = Recruitment.objects.create(member=member, org=member.org, applied_on_before=member.applied_on)
+    count_case(NOTHING, figures_of(case))
     audit.record(actor, "recruitment.open", case, org=member.org, after=case_state(case))
     if member.applied_on != applied_on:
         member_services.update_member(actor, member, applied_on=applied_on)
@@ -331,6 +341,7 @@ def record_step(
             rules.people_findings(PEOPLE_STEPS[number], people_facts, case.org_id, occurred_on), "people"
         )
     warnings = [f for f in findings if f.level == Level.WARN]
+    counted = figures_of(case)
     step = Step.objects.create(
         recruitment=case,
         org=case.org,
@@ -385,6 +396,7 @@ def record_step(
     if number == LAST_STEP:
         case.status = CaseStatus.COMPLETED
     case.save(update_fields=["last_step", "last_step_on", "warning_count", "status", "updated_at"])
+    count_case(counted, figures_of(case))
     audit.record(
         actor,
         "recruitment.step",
@@ -479,6 +491,7 @@ def record_vote(
         raise ServiceError(
             f"已登记{rules.cn(earlier.held_on)}的表决,不能再登记更早日期的表决。", field="occurred_on"
         )
+    counted = figures_of(case)
     result = Vote.objects.create(
         recruitment=case,
         step=None,
@@ -495,6 +508,7 @@ def record_vote(
         note=(note or "").strip(),
         recorded_by=actor.user,
     )
+    count_case(counted, figures_of(case))
     audit.record(actor, "recruitment.vote_failed", result, org=case.org, after=vote_state(result))
     result.warnings = [f for f in findings if f.rule_id in VOTE_RULES]
     return result
@@ -600,9 +614,10 @@ def end_case(actor: Actor, case: Recruitment, *, ended_on: date, reason: str) ->
         member_services.record_event(
             actor, case.member, MemberEventKind.PROBATION_CANCELLED, occurred_on=ended_on, note=reason
         )
-    before = case_state(case)
+    before, counted = case_state(case), figures_of(case)
     case.status, case.ended_on, case.end_reason = CaseStatus.ENDED, ended_on, reason[:200]
     case.save(update_fields=["status", "ended_on", "end_reason", "updated_at"])
+    count_case(counted, figures_of(case))
     audit.record(actor, "recruitment.end", case, org=case.org, before=before, after=case_state(case))
     return case
 
@@ -656,6 +671,7 @@ def take_back_imported_cases(actor: Actor, ids: list[int], batch) -> None:
         steps = list(case.steps.values_list("number", flat=True))
         events = MemberEvent.objects.filter(member=member, details__has_key="recruitment_step")
         event_ids = list(events.values_list("pk", flat=True))
+        count_case(figures_of(case), NOTHING)
         Sponsorship.objects.filter(recruitment=case).delete()
         Step.objects.filter(recruitment=case).delete()
         member = member_services.take_back_path_events(
@@ -671,6 +687,97 @@ def take_back_imported_cases(actor: Actor, ids: list[int], batch) -> None:
             sensitive=member_services.SENSITIVE,
         )
         case.delete()
+
+
+# --- the kept figures (reports' roll-ups) --------------------------------------------------------------
+#
+# Every write above that changes what a case counts (opened, a step, a failed vote, ended, taken back)
+# reads the case's figures before and after it (``figures_of``: the registry's own filters over the
+# case's one row, its steps and votes) and adds the difference to the subtree rows up the tree, in the
+# same transaction, after the case row is locked.
+
+NOTHING: tuple[dict, dict] = ({}, {})
+
+
+def figures_of(case: Recruitment) -> tuple[dict, dict]:
+    """What the case counts now, as stored: its open-case row ({last step: {org path: [1]}}, nothing once
+    closed) and its steps and votes by month ({month: {org path: numbers of MONTH_NAMES}})."""
+    return (
+        indicators.case_rows(Recruitment.objects.filter(pk=case.pk)),
+        indicators.month_rows(Step.objects.filter(recruitment=case), Vote.objects.filter(recruitment=case)),
+    )
+
+
+def count_case(before: tuple[dict, dict], after: tuple[dict, dict]) -> None:
+    """Add the difference of what a case counts (``figures_of`` before and after a write) up the tree."""
+    add_differences(before[0], after[0], CaseStageRollup, indicators.CASE_NAMES)
+    add_differences(before[1], after[1], RecruitmentMonthRollup, indicators.MONTH_NAMES)
+
+
+def rebuild_recruitment_rollups() -> int:
+    """Every development roll-up row again from the cases, steps and votes (``manage.py rebuild_rollups``,
+    which audits it; the demo after inserting its cases directly): one INSERT … SELECT per depth and
+    table. Answers the rows written."""
+
+    def case_rows(depth: int) -> tuple[str, tuple]:
+        counts = indicators.case_counts(Recruitment.objects.filter(org__depth=depth))
+        return counts.values("org_id", "last_step", "open_cases").query.sql_with_params()
+
+    def month_rows(depth: int) -> tuple[str, tuple]:
+        steps, step_params = (
+            indicators.step_counts(Step.objects.filter(org__depth=depth))
+            .values("org_id", "month", *indicators.STEP_NAMES)
+            .query.sql_with_params()
+        )
+        votes, vote_params = (
+            indicators.vote_counts(Vote.objects.filter(org__depth=depth))
+            .values("org_id", "month", *indicators.VOTE_NAMES)
+            .query.sql_with_params()
+        )
+
+        def side(alias: str, own: list[str]) -> str:
+            # Named: the first SELECT of a UNION names its columns.
+            return ", ".join(
+                f"{alias}.{name} AS {name}" if name in own else f"0 AS {name}"
+                for name in indicators.MONTH_NAMES
+            )
+
+        return (
+            f"SELECT s.org_id AS org_id, s.month AS month, {side('s', indicators.STEP_NAMES)} FROM ({steps}) s "
+            f"UNION ALL SELECT v.org_id, v.month, {side('v', indicators.VOTE_NAMES)} FROM ({votes}) v",
+            (*step_params, *vote_params),
+        )
+
+    tables = [CaseStageRollup._meta.db_table, RecruitmentMonthRollup._meta.db_table]
+    with rebuilding(tables):
+        written = insert_subtrees(CaseStageRollup, indicators.CASE_NAMES, case_rows)
+        return written + insert_subtrees(RecruitmentMonthRollup, indicators.MONTH_NAMES, month_rows)
+
+
+def rollup_differences() -> list[str]:
+    """Where the kept development roll-ups disagree with the cases, steps and votes: a Chinese line per
+    org, last step or month, and figure (``manage.py rebuild_rollups`` prints them)."""
+    paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
+    return differences_by_period(
+        indicators.case_rows(Recruitment.objects.all()),
+        CaseStageRollup,
+        indicators.CASE_NAMES,
+        "已完成第{}步的进行中纪实".format,
+        paths,
+    ) + differences_by_period(
+        indicators.month_rows(Step.objects.all(), Vote.objects.all()),
+        RecruitmentMonthRollup,
+        indicators.MONTH_NAMES,
+        "{:%Y年%m月}发展党员步骤和表决".format,
+        paths,
+    )
+
+
+def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
+    """orgs.services' move hook: the moved subtree's development rows take the new paths, and its totals
+    leave the old ancestors for the new ones."""
+    move_subtree(CaseStageRollup, indicators.CASE_NAMES, org, old_path)
+    move_subtree(RecruitmentMonthRollup, indicators.MONTH_NAMES, org, old_path)
 
 
 # --- annual plans ---------------------------------------------------------------------------------------

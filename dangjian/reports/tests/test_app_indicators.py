@@ -27,6 +27,7 @@ from dangjian.dues import services as dues_services
 from dangjian.dues.models import DuesBill, DuesPayment, DuesStandard
 from dangjian.members import services as member_services
 from dangjian.members.tests.conftest import id_number
+from dangjian.recruitment import services as recruitment_services
 from dangjian.recruitment.models import Recruitment, Step, Vote
 from dangjian.reports import registry
 from dangjian.reports.registry import Period
@@ -189,7 +190,7 @@ def work(tree, system_actor, frozen_today):
     first = case(applicant, 0)
     second = case(activist, 4)
     third = case(candidate, 11)
-    case(admitted["去年接收"], 25, status="completed")
+    completed = case(admitted["去年接收"], 25, status="completed")
     for number, day, findings in (
         (1, date(2025, 1, 1), []),
         (2, date(2025, 12, 31), [{"level": "warn", "rule_id": "x", "message": "警示", "source": "s"}]),
@@ -211,6 +212,11 @@ def work(tree, system_actor, frozen_today):
             abstain=0,
             passed=passed,
             failure_reason="" if passed else "quorum",
+        )
+    # Written directly above: their kept figures as the recruitment services would add them.
+    for written in (first, second, third, completed):
+        recruitment_services.count_case(
+            recruitment_services.NOTHING, recruitment_services.figures_of(written)
         )
     return {"a1": a1, "a2": a2, "b1": b1}
 

@@ -1,0 +1,215 @@
+"""The roll-ups of member development: every service that changes what a case counts (opened, a step, a
+passed or failed vote, ended, taken back with its import) keeps them equal to the live count; the steps
+and votes of a period of whole months are answered from them and any other period live; a viewer of part
+of a subtree is counted live; moved orgs take their rows along; rebuild_rollups rebuilds and verifies
+them."""
+
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dangjian.core import importing
+from dangjian.members.protected import reveal
+from dangjian.orgs import services as org_services
+from dangjian.orgs.models import Org
+from dangjian.recruitment import indicators, services
+from dangjian.recruitment.importers import RecruitmentImporter
+from dangjian.recruitment.models import CaseStageRollup, RecruitmentMonthRollup
+from dangjian.recruitment.rules import VoteCount
+from dangjian.recruitment.tests.conftest import GOOD_DATES
+from dangjian.recruitment.tests.test_import import csv, later
+from dangjian.reports import registry, rollups
+from dangjian.reports.registry import Period
+from dangjian.reports.tests import helpers
+
+KEYS = (
+    "recruitment.open_cases",
+    *(f"recruitment.stage_{number}" for number in range(1, 6)),
+    "recruitment.steps",
+    "recruitment.applications",
+    "recruitment.steps_warned",
+    "recruitment.votes",
+    "recruitment.votes_failed",
+)
+SOURCES = [indicators.CASES.key, indicators.STEPS.key, indicators.VOTES.key]
+PERIODS = (
+    Period.year(2023),
+    Period.year(2024),
+    Period(date(2024, 5, 1), date(2024, 5, 31)),
+    Period(date(2024, 5, 5), date(2024, 5, 20)),  # not whole months: counted live
+)
+FAILING_VOTE = VoteCount(should_attend=10, present=5, yes=5, no=0, abstain=0)  # no quorum
+
+
+def figures(user, org, period=PERIODS[1]) -> tuple[dict, dict]:
+    return helpers.figures(user, org, period, KEYS)
+
+
+def live_figures(user, org, period=PERIODS[1]) -> tuple[dict, dict]:
+    return helpers.live_figures(user, org, period, KEYS, SOURCES)
+
+
+def assert_kept_equals_live(users, orgs, periods=PERIODS):
+    assert services.rollup_differences() == []
+    for period in periods:
+        for user in users:
+            for org in orgs:
+                assert figures(user, org, period) == live_figures(user, org, period), (user, org, period)
+
+
+def value(user, org, key, period=PERIODS[1]):
+    return figures(user, org, period)[0][key]
+
+
+@pytest.fixture
+def everyone(dept_admin, county_admin, secretary, outsider, stranger):
+    return [dept_admin, county_admin, secretary, outsider, stranger]
+
+
+def test_every_service_keeps_the_rollups(frozen_today, tree, walk, system_actor, everyone, dept_admin):
+    city, orgs = tree["city"], list(tree.values())
+    late_talk = walk(2, dates={2: date(2023, 2, 6)}, name="甲申请人")  # a warning: talk after a month
+    assert value(dept_admin, city, "recruitment.open_cases") == 1
+    assert value(dept_admin, city, "recruitment.stage_1") == 1
+    assert value(dept_admin, city, "recruitment.steps_warned", PERIODS[0]) == 1
+    assert value(dept_admin, city, "recruitment.applications", PERIODS[0]) == 1
+    assert_kept_equals_live(everyone, orgs)
+
+    # Taken to the admission meeting (a passing vote); another case in the other county's branch.
+    admitted = walk(15, name="乙发展对象")
+    walk(4, org=tree["branch_b"], name="乙积极分子")
+    assert value(dept_admin, city, "recruitment.stage_4") == 1
+    assert value(dept_admin, city, "recruitment.stage_2") == 1
+    assert value(dept_admin, city, "recruitment.votes", PERIODS[2]) == 1
+    assert value(dept_admin, city, "recruitment.steps", PERIODS[1]) == 9  # steps 7 to 15 in 2024
+    assert value(dept_admin, city, "recruitment.steps", PERIODS[0]) == 12  # 2 + 6 + 4 in 2023
+    assert value(dept_admin, tree["county_b"], "recruitment.steps", PERIODS[0]) == 4
+    assert_kept_equals_live(everyone, orgs)
+
+    # A failed vote is counted and the case stays where it was.
+    waiting = walk(14, name="丙发展对象")
+    services.record_vote(system_actor, waiting, 15, occurred_on=GOOD_DATES[15], vote=FAILING_VOTE)
+    assert value(dept_admin, city, "recruitment.votes_failed", PERIODS[2]) == 1
+    assert value(dept_admin, city, "recruitment.votes", PERIODS[2]) == 2
+    assert value(dept_admin, city, "recruitment.stage_4") == 2
+    assert_kept_equals_live(everyone, orgs)
+
+    # Ended cases leave the open counts; their steps and votes stay counted.
+    services.end_case(system_actor, late_talk, ended_on=date(2026, 2, 1), reason="本人撤回申请")
+    services.end_case(system_actor, waiting, ended_on=date(2026, 2, 1), reason="调离本单位")
+    assert value(dept_admin, city, "recruitment.open_cases") == 2
+    assert value(dept_admin, city, "recruitment.stage_1") == 0
+    assert value(dept_admin, city, "recruitment.votes_failed", PERIODS[2]) == 1
+    assert_kept_equals_live(everyone, orgs)
+
+    # The last step archives the case.
+    walk(25, name="丁预备党员")
+    assert value(dept_admin, city, "recruitment.open_cases") == 2
+    assert value(dept_admin, city, "recruitment.stage_4") == 1  # the one admitted above
+    assert_kept_equals_live(everyone, orgs)
+    assert admitted.last_step == 15
+
+
+def test_an_import_taken_back_takes_its_cases_out(
+    frozen_today, tree, people, sponsors, county_admin, actor_for, everyone, dept_admin
+):
+    first = people(category="applicant", name="周撤销", applied_on=date(2023, 1, 1))
+    second = people(category="applicant", name="吴撤销", applied_on=date(2023, 1, 5))
+    content = csv(
+        f"周撤销,{reveal(first, 'id_number')},2023-01-05,2023-01-20,2023-03-10,2023-03-15,2023-03-20,,介绍人甲",
+        f"吴撤销,{reveal(second, 'id_number')},2023-01-05,2023-01-20,,,,,",
+    )
+    actor = actor_for(county_admin, "import")
+    batch = importing.commit(actor, importing.preview(RecruitmentImporter(), actor, "发展党员.csv", content))
+    assert value(dept_admin, tree["city"], "recruitment.open_cases") == 2
+    assert value(dept_admin, tree["city"], "recruitment.stage_2") == 1
+    assert value(dept_admin, tree["city"], "recruitment.steps", PERIODS[0]) == 7
+    assert_kept_equals_live(everyone, list(tree.values()))
+    with later():
+        importing.undo(actor_for(county_admin), batch)
+    assert value(dept_admin, tree["city"], "recruitment.open_cases") == 0
+    assert value(dept_admin, tree["city"], "recruitment.steps", PERIODS[0]) == 0
+    assert_kept_equals_live(everyone, list(tree.values()))
+
+
+def test_a_refused_step_changes_nothing(frozen_today, tree, walk, system_actor, dept_admin):
+    case = walk(2)
+    before = sorted(RecruitmentMonthRollup.objects.values_list("org_id", "month", "steps"))
+    with pytest.raises(Exception, match="不能早于"):
+        services.record_step(system_actor, case, 3, occurred_on=date(2023, 1, 1))
+    assert sorted(RecruitmentMonthRollup.objects.values_list("org_id", "month", "steps")) == before
+    assert value(dept_admin, tree["city"], "recruitment.stage_1") == 1
+
+
+def test_the_outsider_counts_only_what_they_see(frozen_today, tree, walk, outsider, stranger):
+    walk(6)
+    walk(3, org=tree["branch_b"], name="乙积极分子")
+    # The secretary of branch B sees the case of branch B and nothing of branch A.
+    assert value(outsider, tree["branch_b"], "recruitment.open_cases") == 1
+    assert value(outsider, tree["city"], "recruitment.open_cases") == 1
+    assert value(outsider, tree["branch_a"], "recruitment.open_cases") == 0
+    assert value(outsider, tree["city"], "recruitment.steps", PERIODS[0]) == 3
+    for org in tree.values():
+        for key in KEYS:
+            assert value(stranger, org, key, PERIODS[0]) == 0
+        assert figures(stranger, org)[1] == {}
+        assert figures(outsider, org, PERIODS[0]) == live_figures(outsider, org, PERIODS[0])
+
+
+@pytest.mark.parametrize(
+    "start, end, counted, whole",
+    [
+        (date(2024, 4, 1), date(2024, 5, 9), False, False),  # ends the day before
+        (date(2024, 4, 1), date(2024, 5, 10), True, False),  # ends on the day
+        (date(2024, 5, 10), date(2024, 6, 30), True, False),  # starts on the day
+        (date(2024, 5, 11), date(2024, 6, 30), False, False),  # starts the day after
+        (date(2024, 5, 1), date(2024, 5, 31), True, True),  # the month
+        (date(2024, 6, 1), date(2024, 6, 30), False, True),  # the month after
+    ],
+)
+def test_the_period_boundaries(frozen_today, tree, walk, everyone, dept_admin, start, end, counted, whole):
+    walk(15)  # the admission meeting votes on 2024-05-10
+    period = Period(start, end)
+    assert value(dept_admin, tree["city"], "recruitment.votes", period) == (1 if counted else 0)
+    wanted = registry.lookup(["recruitment.votes", "recruitment.steps"])
+    answered = indicators.MonthCounts.totals(dept_admin, tree["city"], period, wanted)
+    assert (answered is not None) == whole  # whole months from the roll-ups, any other period live
+    # Open cases are counted as they stand, whatever the period.
+    assert value(dept_admin, tree["city"], "recruitment.stage_4", period) == 1
+    assert_kept_equals_live(everyone, [tree["city"], tree["branch_a"]], [period])
+
+
+def test_a_moved_org_takes_its_rows(frozen_today, tree, walk, system_actor, everyone, dept_admin):
+    walk(15)
+    org_services.move_org(system_actor, tree["town_a"], tree["county_b"], occurred_on=date(2026, 2, 15))
+    moved = {name: Org.objects.get(pk=org.pk) for name, org in tree.items()}
+    assert value(dept_admin, moved["county_b"], "recruitment.open_cases") == 1
+    assert value(dept_admin, moved["county_a"], "recruitment.open_cases") == 0
+    assert value(dept_admin, moved["county_b"], "recruitment.votes", PERIODS[2]) == 1
+    assert set(CaseStageRollup.objects.filter(org=moved["branch_a"]).values_list("path", flat=True)) == {
+        moved["branch_a"].path
+    }
+    assert_kept_equals_live(everyone, list(moved.values()))
+
+
+def test_rebuild_rollups_rebuilds_and_verifies_them(frozen_today, tree, walk):
+    walk(2)
+    out = StringIO()
+    call_command("rebuild_rollups", stdout=out)
+    assert "发展党员汇总" in out.getvalue() and "核对无误" in out.getvalue()
+    CaseStageRollup.objects.filter(org=tree["branch_a"]).update(open_cases=7)
+    with pytest.raises(
+        CommandError, match=f"党组织 {tree['branch_a'].pk} 已完成第2步的进行中纪实的 open_cases:汇总 7,实际 1"
+    ):
+        call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+    RecruitmentMonthRollup.objects.filter(org=tree["city"]).delete()
+    with pytest.raises(
+        CommandError, match=f"党组织 {tree['city'].pk} 2023年01月发展党员步骤和表决的 steps:汇总 0,实际 2"
+    ):
+        call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+    call_command("rebuild_rollups", stdout=StringIO())
+    assert rollups.other_differences() == []
+    assert CaseStageRollup.objects.get(org=tree["city"]).open_cases == 1
+    assert RecruitmentMonthRollup.objects.get(org=tree["city"]).steps == 2
