@@ -27,6 +27,7 @@ from dangjian.recruitment.models import (
     STAGES,
     CaseStageRollup,
     CaseStatus,
+    OnPathSubtreeRollup,
     Recruitment,
     RecruitmentMonthRollup,
     Step,
@@ -121,11 +122,13 @@ VOTES = Source(
 )
 
 NOW = "(当前状态,不随统计期间回溯)"
+PEOPLE_CATEGORIES: dict[str, str] = {}  # people indicator key → the category it counts
 for category, key in (
     (Category.APPLICANT, "applicants"),
     (Category.ACTIVIST, "activists"),
     (Category.CANDIDATE, "candidates"),
 ):
+    PEOPLE_CATEGORIES[f"recruitment.{key}"] = category.value
     register(
         Indicator(
             f"recruitment.{key}",
@@ -272,12 +275,15 @@ register(
 
 # --- the kept figures ------------------------------------------------------------------------------------
 #
+# ``OnPathRollup`` and ``OnPathSubtreeRollup`` keep the people on the path per org (and org's subtree) and
+# category (recruitment.services recounts an org at every change of its member records);
 # ``CaseStageRollup`` keeps the open cases per org's subtree and last step, ``RecruitmentMonthRollup`` the
 # steps and votes per org's subtree and month (recruitment.services adds each case's difference up the
-# tree). Every indicator of the three sources above is one of their columns, so a province's root is
+# tree). Every indicator of the four sources above is one of their columns, so a province's root is
 # answered from a few rows instead of counting hundreds of thousands of cases and steps.
 
 CASE_NAMES = ["open_cases"]
+PEOPLE_NAMES = ["people"]
 MONTH_NAMES = ["steps", "applications", "steps_warned", "votes", "votes_failed"]
 STEP_NAMES, VOTE_NAMES = MONTH_NAMES[:3], MONTH_NAMES[3:]
 EVERY = Period(date.min, date.max)
@@ -295,6 +301,25 @@ COUNTED_AS = {
 def _counts(names: list[str]) -> dict:
     indicators = {name: registry_get(COUNTED_AS[name]) for name in names}
     return {name: Count("pk", filter=indicator.q(EVERY)) for name, indicator in indicators.items()}
+
+
+def people_counts(members: QuerySet) -> QuerySet:
+    """The people on the path among these member records, one row per (org, category): org_id,
+    org__path, category, people (the people source's own filter)."""
+    return (
+        members.filter(PEOPLE.base(EVERY))
+        .order_by()
+        .values("org_id", "org__path", "category")
+        .annotate(people=Count("pk"))
+    )
+
+
+def people_rows(members: QuerySet) -> dict[str, dict[str, list[int]]]:
+    """{category: {org path: [people]}} of these member records."""
+    found: dict[str, dict[str, list[int]]] = {}
+    for row in people_counts(members):
+        found.setdefault(row["category"], {})[row["org__path"]] = [row["people"]]
+    return found
 
 
 def case_counts(cases: QuerySet) -> QuerySet:
@@ -352,6 +377,12 @@ def month_rows(steps: QuerySet, votes: QuerySet) -> dict[date, dict[str, list[in
     return found
 
 
+def _people_aggregate(indicator: Indicator):
+    """The aggregate over ``OnPathSubtreeRollup`` rows answering a people indicator, or None."""
+    category = PEOPLE_CATEGORIES.get(indicator.key)
+    return None if category is None else Sum("people", filter=Q(category=category))
+
+
 def _case_aggregate(indicator: Indicator):
     """The aggregate over ``CaseStageRollup`` rows answering a case indicator, or None."""
     if indicator.key == "recruitment.open_cases":
@@ -372,5 +403,6 @@ def _current(period: Period) -> Q:
 
 # The accelerators of the three sources (registry.accelerators, set in apps.py), for a viewer of the org's
 # whole subtree: cases, steps and votes are seen by their org of record, so then the kept rows are exact.
+PeopleCounts = SubtreeCounts(OnPathSubtreeRollup, _people_aggregate, _current)
 CaseCounts = SubtreeCounts(CaseStageRollup, _case_aggregate, _current)
 MonthCounts = SubtreeCounts(RecruitmentMonthRollup, _month_aggregate, in_months)  # steps and votes

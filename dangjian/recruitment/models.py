@@ -381,3 +381,52 @@ class RecruitmentMonthRollup(models.Model):
 
     def __str__(self):
         return f"{self.path} {self.month:%Y-%m}:{self.steps} 步 {self.votes} 次表决"
+
+
+class OnPathRollup(models.Model):
+    """The people on the path to membership (入党申请人, 入党积极分子, 发展对象) on one org's roll now, by
+    category: the registry's own count of the member records kept directly at the org. A cache, never a
+    source: the member services tell every change of an org's records (members.services' change hook),
+    and the org is recounted in the same transaction, the difference added to the subtree rows
+    (``OnPathSubtreeRollup``). ``manage.py rebuild_rollups`` rebuilds and verifies both."""
+
+    rollup_keys = ("category",)  # reports.subtrees: the rows are kept per (category, org)
+
+    org = derived_org_key()
+    category = models.CharField("人员类别", max_length=20)
+    people = models.IntegerField("人数", default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "入党申请人等人数汇总"
+        constraints = [models.UniqueConstraint(fields=["org", "category"], name="recruitment_onpath_org_cat")]
+
+    def __str__(self):
+        return f"{self.org_id} {self.category}:{self.people}"
+
+
+class OnPathSubtreeRollup(models.Model):
+    """The people on the path to membership on the roll of any org of one org's subtree now, by category:
+    the sum of the ``OnPathRollup`` rows of the subtree (the 入党申请人、积极分子、发展对象 indicators of
+    a province's root are three rows instead of a count over millions of records)."""
+
+    rollup_keys = ("category",)
+
+    org = derived_org_key()
+    category = models.CharField("人员类别", max_length=20)
+    path = models.CharField("党组织路径", max_length=255)
+    depth = models.PositiveSmallIntegerField("层级")
+    people = models.IntegerField("人数", default=0)
+
+    objects = SubtreeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "入党申请人等人数子树汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["org", "category"], name="recruitment_onpath_sub_org_cat")
+        ]
+        indexes = [models.Index(fields=["depth", "path"], name="recruitment_onpath_depth_path")]
+
+    def __str__(self):
+        return f"{self.path} {self.category}:{self.people}"

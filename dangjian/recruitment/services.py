@@ -8,7 +8,7 @@ admitted, converted, probation_extended, probation_cancelled), so member lists a
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -29,6 +29,8 @@ from dangjian.recruitment.models import (
     Assessment,
     CaseStageRollup,
     CaseStatus,
+    OnPathRollup,
+    OnPathSubtreeRollup,
     Recruitment,
     RecruitmentMonthRollup,
     RuleSetSwitch,
@@ -44,10 +46,14 @@ from dangjian.recruitment.models import (
 )
 from dangjian.reports.subtrees import (
     add_differences,
+    add_to_subtrees_by_year,
     differences_by_period,
     insert_subtrees,
+    listed,
     move_subtree,
     rebuilding,
+    replacing,
+    write_rows,
 )
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -714,10 +720,57 @@ def count_case(before: tuple[dict, dict], after: tuple[dict, dict]) -> None:
     add_differences(before[1], after[1], RecruitmentMonthRollup, indicators.MONTH_NAMES)
 
 
+PATH_CATEGORIES = [Category.APPLICANT, Category.ACTIVIST, Category.CANDIDATE]
+ON_PATH_KEYS = ("category", "org_id")
+
+
+def recount_people(org_ids: set[int], new_member_ids: list[int] | None = None) -> None:
+    """members.services' change hook: recount the people on the path on these orgs' rolls (the people
+    source's own count over the orgs' records), inside the caller's transaction, and add the difference
+    to the subtree rows. Called for every write of member records, one at a time or at the end of a
+    bulk import (then with the orgs of the records created)."""
+    if not org_ids:
+        return
+    names = indicators.PEOPLE_NAMES
+    order = sorted((category.value, org_id) for org_id in org_ids for category in PATH_CATEGORIES)
+    # Make sure every row exists, then lock it: a concurrent recount of the same org waits here for this
+    # one to commit, then reads its rows and the records (no lost update, no unique error).
+    write_rows(OnPathRollup, ON_PATH_KEYS, names, "DO NOTHING", [[*key, 0] for key in order])
+    rows = OnPathRollup.objects.select_for_update().filter(org_id__in=listed(org_ids))
+    old = {
+        (category, org_id): people
+        for org_id, category, people in rows.values_list("org_id", "category", "people")
+    }
+    counted = indicators.people_counts(Member.objects.filter(org_id__in=listed(org_ids)))
+    new = {(row["category"], row["org_id"]): row["people"] for row in counted}
+    write_rows(
+        OnPathRollup, ON_PATH_KEYS, names, replacing(names), [[*key, new.get(key, 0)] for key in order]
+    )
+    OnPathRollup.objects.filter(org_id__in=listed(org_ids), people=0).delete()  # as when rebuilt
+    deltas = {key: new.get(key, 0) - old.get(key, 0) for key in order}
+    changed = {org_id for (_, org_id), delta in deltas.items() if delta}
+    if not changed:  # most writes (a full member's record) change nobody on the path
+        return
+    paths = dict(Org.objects.filter(pk__in=listed(changed)).values_list("pk", "path"))
+    changes: dict[str, dict[str, list[int]]] = {}
+    for (category, org_id), delta in deltas.items():
+        if delta:
+            changes.setdefault(category, {})[paths[org_id]] = [delta]
+    add_to_subtrees_by_year(changes, OnPathSubtreeRollup, names)
+
+
 def rebuild_recruitment_rollups() -> int:
-    """Every development roll-up row again from the cases, steps and votes (``manage.py rebuild_rollups``,
-    which audits it; the demo after inserting its cases directly): one INSERT … SELECT per depth and
-    table. Answers the rows written."""
+    """Every development roll-up row again from the member records, cases, steps and votes (``manage.py
+    rebuild_rollups``, which audits it; the demo after inserting its records directly): the direct rows of
+    the people on the path by one INSERT … SELECT, the subtree rows by one per depth and table. Answers
+    the rows written."""
+
+    def people_rows(depth: int) -> tuple[str, tuple]:
+        return (
+            f"SELECT r.org_id, r.category, r.people FROM {OnPathRollup._meta.db_table} r "
+            f"JOIN {Org._meta.db_table} d ON d.id = r.org_id WHERE d.depth = %s",
+            (depth,),
+        )
 
     def case_rows(depth: int) -> tuple[str, tuple]:
         counts = indicators.case_counts(Recruitment.objects.filter(org__depth=depth))
@@ -748,34 +801,81 @@ def rebuild_recruitment_rollups() -> int:
             (*step_params, *vote_params),
         )
 
-    tables = [CaseStageRollup._meta.db_table, RecruitmentMonthRollup._meta.db_table]
-    with rebuilding(tables):
-        written = insert_subtrees(CaseStageRollup, indicators.CASE_NAMES, case_rows)
+    models = [OnPathRollup, OnPathSubtreeRollup, CaseStageRollup, RecruitmentMonthRollup]
+    with rebuilding([model._meta.db_table for model in models]), connection.cursor() as cursor:
+        people, params = (
+            indicators.people_counts(Member.objects.all())
+            .values("org_id", "category", "people")
+            .query.sql_with_params()
+        )
+        cursor.execute(
+            f"INSERT INTO {OnPathRollup._meta.db_table} (org_id, category, people) "
+            f"SELECT p.org_id, p.category, p.people FROM ({people}) p",
+            params,
+        )
+        written = cursor.rowcount
+        written += insert_subtrees(OnPathSubtreeRollup, indicators.PEOPLE_NAMES, people_rows)
+        written += insert_subtrees(CaseStageRollup, indicators.CASE_NAMES, case_rows)
         return written + insert_subtrees(RecruitmentMonthRollup, indicators.MONTH_NAMES, month_rows)
 
 
 def rollup_differences() -> list[str]:
-    """Where the kept development roll-ups disagree with the cases, steps and votes: a Chinese line per
-    org, last step or month, and figure (``manage.py rebuild_rollups`` prints them)."""
+    """Where the kept development roll-ups disagree with the member records, cases, steps and votes: a
+    Chinese line per org, category, last step or month, and figure (``manage.py rebuild_rollups`` prints
+    them)."""
     paths = dict(Org.objects.values_list("pk", "path").iterator(chunk_size=20000))
-    return differences_by_period(
-        indicators.case_rows(Recruitment.objects.all()),
-        CaseStageRollup,
-        indicators.CASE_NAMES,
-        "已完成第{}步的进行中纪实".format,
-        paths,
-    ) + differences_by_period(
-        indicators.month_rows(Step.objects.all(), Vote.objects.all()),
-        RecruitmentMonthRollup,
-        indicators.MONTH_NAMES,
-        "{:%Y年%m月}发展党员步骤和表决".format,
-        paths,
+    people = indicators.people_rows(Member.objects.all())
+    labels = dict(Category.choices)
+    found = []
+    kept = {
+        (category, org_id): count
+        for org_id, category, count in OnPathRollup.objects.values_list(
+            "org_id", "category", "people"
+        ).iterator(chunk_size=5000)
+    }
+    pks = {path: pk for pk, path in paths.items()}
+    live = {
+        (category, pks[path]): values[0]
+        for category, by_path in people.items()
+        for path, values in by_path.items()
+    }
+    for category, org_id in sorted(set(kept) | set(live)):
+        have, want = kept.get((category, org_id), 0), live.get((category, org_id), 0)
+        if have != want:
+            found.append(
+                f"党组织 {org_id} 本级{labels.get(category, category)}的 people:汇总 {have},实际 {want}"
+            )
+    what = {
+        OnPathSubtreeRollup: lambda category: f"{labels.get(category, category)}子树",
+        CaseStageRollup: "已完成第{}步的进行中纪实".format,
+        RecruitmentMonthRollup: "{:%Y年%m月}发展党员步骤和表决".format,
+    }
+    return (
+        found
+        + differences_by_period(
+            people, OnPathSubtreeRollup, indicators.PEOPLE_NAMES, what[OnPathSubtreeRollup], paths
+        )
+        + differences_by_period(
+            indicators.case_rows(Recruitment.objects.all()),
+            CaseStageRollup,
+            indicators.CASE_NAMES,
+            what[CaseStageRollup],
+            paths,
+        )
+        + differences_by_period(
+            indicators.month_rows(Step.objects.all(), Vote.objects.all()),
+            RecruitmentMonthRollup,
+            indicators.MONTH_NAMES,
+            what[RecruitmentMonthRollup],
+            paths,
+        )
     )
 
 
 def on_org_moved(actor: Actor, org: Org, old_path: str) -> None:
     """orgs.services' move hook: the moved subtree's development rows take the new paths, and its totals
     leave the old ancestors for the new ones."""
+    move_subtree(OnPathSubtreeRollup, indicators.PEOPLE_NAMES, org, old_path)
     move_subtree(CaseStageRollup, indicators.CASE_NAMES, org, old_path)
     move_subtree(RecruitmentMonthRollup, indicators.MONTH_NAMES, org, old_path)
 

@@ -11,12 +11,19 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from dangjian.core import importing
+from dangjian.members import services as member_services
 from dangjian.members.protected import reveal
+from dangjian.members.tests.conftest import id_number
 from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Org
 from dangjian.recruitment import indicators, services
 from dangjian.recruitment.importers import RecruitmentImporter
-from dangjian.recruitment.models import CaseStageRollup, RecruitmentMonthRollup
+from dangjian.recruitment.models import (
+    CaseStageRollup,
+    OnPathRollup,
+    OnPathSubtreeRollup,
+    RecruitmentMonthRollup,
+)
 from dangjian.recruitment.rules import VoteCount
 from dangjian.recruitment.tests.conftest import GOOD_DATES
 from dangjian.recruitment.tests.test_import import csv, later
@@ -24,7 +31,9 @@ from dangjian.reports import registry, rollups
 from dangjian.reports.registry import Period
 from dangjian.reports.tests import helpers
 
+PEOPLE_KEYS = ("recruitment.applicants", "recruitment.activists", "recruitment.candidates")
 KEYS = (
+    *PEOPLE_KEYS,
     "recruitment.open_cases",
     *(f"recruitment.stage_{number}" for number in range(1, 6)),
     "recruitment.steps",
@@ -33,7 +42,7 @@ KEYS = (
     "recruitment.votes",
     "recruitment.votes_failed",
 )
-SOURCES = [indicators.CASES.key, indicators.STEPS.key, indicators.VOTES.key]
+SOURCES = [indicators.PEOPLE.key, indicators.CASES.key, indicators.STEPS.key, indicators.VOTES.key]
 PERIODS = (
     Period.year(2023),
     Period.year(2024),
@@ -213,3 +222,70 @@ def test_rebuild_rollups_rebuilds_and_verifies_them(frozen_today, tree, walk):
     assert rollups.other_differences() == []
     assert CaseStageRollup.objects.get(org=tree["city"]).open_cases == 1
     assert RecruitmentMonthRollup.objects.get(org=tree["city"]).steps == 2
+
+
+def test_the_people_on_the_path_follow_every_member_change(
+    frozen_today, tree, people, walk, system_actor, everyone, dept_admin
+):
+    city, orgs = tree["city"], list(tree.values())
+    people(category="applicant", name="甲申请人")
+    people(tree["branch_b"], "activist", name="乙积极分子", applied_on=date(2024, 1, 1))
+    people(name="甲党员")  # a full member is not on the path
+    assert [value(dept_admin, city, key) for key in PEOPLE_KEYS] == [1, 1, 0]
+    assert_kept_equals_live(everyone, orgs)
+
+    # The steps change the category through member events: an activist (step 4), a candidate (step 7),
+    # then admitted (step 15) and so off the path.
+    walk(4, name="丙积极分子")
+    walk(7, name="丁发展对象")
+    walk(15, name="戊预备党员")
+    assert [value(dept_admin, city, key) for key in PEOPLE_KEYS] == [1, 2, 1]
+    assert value(dept_admin, tree["town_a"], "recruitment.activists") == 1
+    assert_kept_equals_live(everyone, orgs)
+
+    # A bulk creation (an import) told at its end, and its undo.
+    items = [
+        member_services.check_member_data(
+            tree["branch_b"],
+            {
+                "name": f"导入申请人{n}",
+                "id_number": id_number(date(1990 + n, 1, 2), 921 + 2 * n),
+                "birth_date": date(1990 + n, 1, 2),
+                "sex": "male",
+                "category": "applicant",
+                "applied_on": date(2025, 6, 1),
+            },
+        )
+        for n in range(3)
+    ]
+    with member_services.bulk_changes():
+        ids = member_services.create_members_bulk(system_actor, items, audited_as=tree["branch_b"])
+    assert value(dept_admin, city, "recruitment.applicants") == 4
+    assert value(dept_admin, tree["county_b"], "recruitment.applicants") == 3
+    assert_kept_equals_live(everyone, orgs)
+    member_services.remove_imported_members(system_actor, ids[:2], audited_as=tree["branch_b"])
+    assert value(dept_admin, city, "recruitment.applicants") == 2
+    assert_kept_equals_live(everyone, orgs)
+
+    # A merge moves branch B's people to branch A; a move takes town A's subtree to county B.
+    org_services.merge_org(system_actor, tree["branch_b"], tree["branch_a"], occurred_on=date(2026, 2, 28))
+    assert value(dept_admin, tree["branch_a"], "recruitment.activists") == 2
+    assert value(dept_admin, tree["county_b"], "recruitment.activists") == 0
+    assert_kept_equals_live(everyone, orgs)
+    org_services.move_org(system_actor, tree["town_a"], tree["county_b"], occurred_on=date(2026, 2, 28))
+    moved = [Org.objects.get(pk=org.pk) for org in orgs]
+    assert value(dept_admin, Org.objects.get(pk=tree["county_b"].pk), "recruitment.activists") == 2
+    assert_kept_equals_live(everyone, moved)
+
+
+def test_a_wrong_people_row_is_named_by_the_verify_pass(frozen_today, tree, people):
+    people(category="applicant")
+    call_command("rebuild_rollups", stdout=StringIO())
+    OnPathRollup.objects.filter(org=tree["branch_a"]).update(people=5)
+    OnPathSubtreeRollup.objects.filter(org=tree["city"]).delete()
+    with pytest.raises(CommandError) as raised:
+        call_command("rebuild_rollups", "--verify-only", stdout=StringIO())
+    assert f"党组织 {tree['branch_a'].pk} 本级入党申请人的 people:汇总 5,实际 1" in str(raised.value)
+    assert f"党组织 {tree['city'].pk} 入党申请人子树的 people:汇总 0,实际 1" in str(raised.value)
+    call_command("rebuild_rollups", stdout=StringIO())
+    assert OnPathSubtreeRollup.objects.get(org=tree["city"]).people == 1
