@@ -8,7 +8,8 @@ Benchmark data, not a user path: each table is filled by one INSERT … SELECT i
 month. Every branch holds ``--per-month`` held activities in each month (kinds in turn, 1.5 study hours),
 expecting every member on its roll, ~85 % present and the rest on leave or absent; every member on the
 roll is billed each month (10.00 yuan), ~90 % paid on the 15th by a payment of their own; every 20th
-member on the roll has an open development case with this month's step (and a vote at step 16). The months are
+member on the roll has an open development case with this month's step (and a vote at step 16), and every
+sixth full member has a person on the path (applicant, activist or candidate) in the same branch. The months are
 the ``--months`` months up to and including this one, so this year's figures count them. The attendance,
 activities-held, dues and development roll-ups are then rebuilt (``rebuild_attendance_rollups`` and
 ``rebuild_held_rollups`` of activities.services, ``rebuild_dues_rollups`` of dues.services,
@@ -85,6 +86,22 @@ def months_up_to(today: date, count: int) -> list[date]:
 # Development cases: one open case for every 20th member on the roll (as if in the process), at a stage
 # by its id, each with the step it reached taken this month (one month's steps, like the other apps'
 # records here), every 10th step with a warning, and an admission vote for the cases at step 16.
+# People on the path to membership (入党申请人, 积极分子, 发展对象), one for every sixth member on the roll,
+# in the same branch: ~1.65 million at a province of 10 million members (two thirds applicants).
+PEOPLE = """
+INSERT INTO members_member (
+    row_key, name, name_initials, sex, ethnicity, birth_date, id_number_enc, id_number_index,
+    id_number_masked, native_place, education, occupation, work_unit, post, phone_enc, phone_masked,
+    address_enc, address_masked, category, status, status_since, on_roll, applied_on, joined_on,
+    converted_on, probation_extended_months, exit_reason, left_on, created_at, updated_at, org_id)
+SELECT md5('path' || m.id)::uuid, '申请人' || m.id, 'sqr', m.sex, m.ethnicity, m.birth_date + 9000,
+       'bench-ciphertext', 'path' || m.id, m.id_number_masked, '', m.education, m.occupation, '', '', '',
+       '', '', '',
+       CASE WHEN m.id %% 36 = 0 THEN 'candidate' WHEN m.id %% 24 = 0 THEN 'activist' ELSE 'applicant' END,
+       'normal', NULL, true, %(month)s::date - (m.id %% 700)::int, NULL, NULL, 0, '', NULL, now(), now(),
+       m.org_id
+FROM members_member m WHERE m.on_roll AND m.category = 'full' AND m.id %% 6 = 0
+"""
 CASES = """
 INSERT INTO recruitment_recruitment (member_id, org_id, status, last_step, last_step_on, end_reason,
                                      warning_count, created_at, updated_at)
@@ -155,11 +172,11 @@ def main() -> None:
         cursor.execute("DROP TABLE bench_hosts")
         started = time.perf_counter()
         counts = []
-        for statement in (CASES, STEPS, VOTES):
+        for statement in (PEOPLE, CASES, STEPS, VOTES):
             cursor.execute(statement, {"month": months_up_to(date.today(), 1)[0]})
             counts.append(cursor.rowcount)
         print(
-            "development: {:,} cases, {:,} steps, {:,} votes".format(*counts)
+            "development: {:,} people on the path, {:,} cases, {:,} steps, {:,} votes".format(*counts)
             + f" in {time.perf_counter() - started:.0f} s"
         )
     for name, rebuild in (

@@ -4,19 +4,21 @@
 
 Times ``members.services.create_members_bulk`` (the bulk import's write) of N checked records spread
 over the branches of a county, in chunks of 1,000 inside one ``bulk_changes`` block as the importer
-writes them, once with the roll-ups kept (the block's end adds the new records' counts) and once without
-any kept year — each run inside a
+writes them, once with the roll-ups kept (the block's end adds the new records' counts, and recounts the
+people on the path of their orgs) and once without any kept year or change hook — each run inside a
 transaction that is rolled back, so the database is left as it was. The ID numbers are generated valid.
 Then the single writes the same way: ``update_member`` (a recount of the member's org for every kept
 year, its deltas added up the tree) and ``create_org`` (the org counts' deltas), one call at a time.
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import setup_django  # noqa: E402
@@ -59,9 +61,11 @@ def items(count: int, branches: list[Org]) -> list:
 
 
 def run(actor, checked, keep: bool) -> float:
-    with transaction.atomic():
+    with transaction.atomic(), contextlib.ExitStack() as upkeep_left_out:
         if not keep:
             RollupYear.objects.all().delete()
+            # Nobody follows the member changes: neither the member roll-ups nor the people on the path.
+            upkeep_left_out.enter_context(mock.patch.object(services, "_change_hooks", []))
         started = time.perf_counter()
         with services.bulk_changes():  # as the importer runs its chunks: the roll-ups told once
             for start in range(0, len(checked), CHUNK):
@@ -75,9 +79,10 @@ def run(actor, checked, keep: bool) -> float:
 
 def run_single(actor, members: list, branches: list, keep: bool) -> tuple[float, float]:
     """Seconds per ``update_member`` and per ``create_org`` (median), rolled back."""
-    with transaction.atomic():
+    with transaction.atomic(), contextlib.ExitStack() as upkeep_left_out:
         if not keep:
             RollupYear.objects.all().delete()
+            upkeep_left_out.enter_context(mock.patch.object(services, "_change_hooks", []))
         edits, founded = [], []
         for n, member in enumerate(members):
             started = time.perf_counter()

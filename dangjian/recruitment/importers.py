@@ -12,6 +12,7 @@ removes the cases, their steps and mentors and the member events the steps wrote
 back as an applicant. Otherwise it is refused with the reasons; a wrong case is then ended with “终止发展”.
 """
 
+import contextlib
 import re
 
 from dangjian.core.access import CHANGE
@@ -53,9 +54,12 @@ class RecruitmentImporter(Importer):
         Column("文号", "document_number", help="可选,用于各步骤"),
     ]
 
+    @contextlib.contextmanager
     def writing(self, actor: Actor, context: dict):
-        # A step that changes a person's category recounts their org's roll-ups: once per import.
-        return member_services.bulk_changes()
+        # A step that changes a person's category recounts their org's roll-ups, and each case's kept
+        # development figures are added up the tree: once per import, not once per row and step.
+        with member_services.bulk_changes(), services.counting_cases():
+            yield
 
     def validate_row(self, actor: Actor, row: dict, context: dict) -> dict:
         name = cell_text(row.get("name"))

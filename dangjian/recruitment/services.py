@@ -5,6 +5,9 @@ Category changes go through ``members.services.record_event`` (activist_confirme
 admitted, converted, probation_extended, probation_cancelled), so member lists and statistics follow.
 """
 
+import contextlib
+import contextvars
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -263,7 +266,7 @@ def open_case(
         rules.step_findings(rules.CaseFacts(member.birth_date), 1, applied_on, {}, sets, today=today())
     )
     case = Recruitment.objects.create(member=member, org=member.org, applied_on_before=member.applied_on)
-    count_case(NOTHING, figures_of(case))
+    after_writing(case.pk, NOTHING)  # a new case: it counted nothing before
     audit.record(actor, "recruitment.open", case, org=member.org, after=case_state(case))
     if member.applied_on != applied_on:
         member_services.update_member(actor, member, applied_on=applied_on)
@@ -347,7 +350,7 @@ def record_step(
             rules.people_findings(PEOPLE_STEPS[number], people_facts, case.org_id, occurred_on), "people"
         )
     warnings = [f for f in findings if f.level == Level.WARN]
-    counted = figures_of(case)
+    counted = before_writing(case.pk)
     step = Step.objects.create(
         recruitment=case,
         org=case.org,
@@ -402,7 +405,7 @@ def record_step(
     if number == LAST_STEP:
         case.status = CaseStatus.COMPLETED
     case.save(update_fields=["last_step", "last_step_on", "warning_count", "status", "updated_at"])
-    count_case(counted, figures_of(case))
+    after_writing(case.pk, counted)
     audit.record(
         actor,
         "recruitment.step",
@@ -497,7 +500,7 @@ def record_vote(
         raise ServiceError(
             f"已登记{rules.cn(earlier.held_on)}的表决,不能再登记更早日期的表决。", field="occurred_on"
         )
-    counted = figures_of(case)
+    counted = before_writing(case.pk)
     result = Vote.objects.create(
         recruitment=case,
         step=None,
@@ -514,7 +517,7 @@ def record_vote(
         note=(note or "").strip(),
         recorded_by=actor.user,
     )
-    count_case(counted, figures_of(case))
+    after_writing(case.pk, counted)
     audit.record(actor, "recruitment.vote_failed", result, org=case.org, after=vote_state(result))
     result.warnings = [f for f in findings if f.rule_id in VOTE_RULES]
     return result
@@ -620,10 +623,10 @@ def end_case(actor: Actor, case: Recruitment, *, ended_on: date, reason: str) ->
         member_services.record_event(
             actor, case.member, MemberEventKind.PROBATION_CANCELLED, occurred_on=ended_on, note=reason
         )
-    before, counted = case_state(case), figures_of(case)
+    before, counted = case_state(case), before_writing(case.pk)
     case.status, case.ended_on, case.end_reason = CaseStatus.ENDED, ended_on, reason[:200]
     case.save(update_fields=["status", "ended_on", "end_reason", "updated_at"])
-    count_case(counted, figures_of(case))
+    after_writing(case.pk, counted)
     audit.record(actor, "recruitment.end", case, org=case.org, before=before, after=case_state(case))
     return case
 
@@ -677,7 +680,7 @@ def take_back_imported_cases(actor: Actor, ids: list[int], batch) -> None:
         steps = list(case.steps.values_list("number", flat=True))
         events = MemberEvent.objects.filter(member=member, details__has_key="recruitment_step")
         event_ids = list(events.values_list("pk", flat=True))
-        count_case(figures_of(case), NOTHING)
+        counted, case_id = before_writing(case.pk), case.pk
         Sponsorship.objects.filter(recruitment=case).delete()
         Step.objects.filter(recruitment=case).delete()
         member = member_services.take_back_path_events(
@@ -693,31 +696,97 @@ def take_back_imported_cases(actor: Actor, ids: list[int], batch) -> None:
             sensitive=member_services.SENSITIVE,
         )
         case.delete()
+        after_writing(case_id, counted)
 
 
 # --- the kept figures (reports' roll-ups) --------------------------------------------------------------
 #
 # Every write above that changes what a case counts (opened, a step, a failed vote, ended, taken back)
-# reads the case's figures before and after it (``figures_of``: the registry's own filters over the
-# case's one row, its steps and votes) and adds the difference to the subtree rows up the tree, in the
-# same transaction, after the case row is locked.
+# reads the case's figures before it (``before_writing``, after the case row is locked) and after it
+# (``after_writing``: the registry's own filters over the case's row, its steps and its votes), and adds
+# the difference to the subtree rows up the tree, in the same transaction. Inside ``counting_cases``
+# (an import's rows) a case's figures are read before its first write only, and the differences of all
+# the cases written are added once, when the block ends.
 
 NOTHING: tuple[dict, dict] = ({}, {})
+_pending: contextvars.ContextVar[dict[int, tuple[dict, dict]] | None] = contextvars.ContextVar(
+    "pending_cases", default=None
+)
 
 
-def figures_of(case: Recruitment) -> tuple[dict, dict]:
-    """What the case counts now, as stored: its open-case row ({last step: {org path: [1]}}, nothing once
-    closed) and its steps and votes by month ({month: {org path: numbers of MONTH_NAMES}})."""
+def figures_of(case_ids: Iterable[int]) -> tuple[dict, dict]:
+    """What these cases count now, as stored: their open-case rows ({last step: {org path: [cases]}},
+    nothing for a closed case) and their steps and votes by month ({month: {org path: numbers of
+    MONTH_NAMES}})."""
+    ids = list(case_ids)
     return (
-        indicators.case_rows(Recruitment.objects.filter(pk=case.pk)),
-        indicators.month_rows(Step.objects.filter(recruitment=case), Vote.objects.filter(recruitment=case)),
+        indicators.case_rows(Recruitment.objects.filter(pk__in=ids)),
+        indicators.month_rows(
+            Step.objects.filter(recruitment_id__in=ids), Vote.objects.filter(recruitment_id__in=ids)
+        ),
     )
 
 
 def count_case(before: tuple[dict, dict], after: tuple[dict, dict]) -> None:
-    """Add the difference of what a case counts (``figures_of`` before and after a write) up the tree."""
+    """Add the difference of what cases count (``figures_of`` before and after writes) up the tree."""
     add_differences(before[0], after[0], CaseStageRollup, indicators.CASE_NAMES)
     add_differences(before[1], after[1], RecruitmentMonthRollup, indicators.MONTH_NAMES)
+
+
+def before_writing(case_id: int) -> tuple[dict, dict] | None:
+    """What the case counts before a write (None inside ``counting_cases`` once already read)."""
+    pending = _pending.get()
+    if pending is None:
+        return figures_of([case_id])
+    if case_id not in pending:
+        pending[case_id] = figures_of([case_id])
+    return None
+
+
+def after_writing(case_id: int, before: tuple[dict, dict] | None) -> None:
+    """Add what the write changed in the case's figures (``before`` from ``before_writing``), or leave it
+    to the end of the ``counting_cases`` block."""
+    pending = _pending.get()
+    if pending is None:
+        count_case(before, figures_of([case_id]))
+    elif before is not None:  # a case created in the block (otherwise read by before_writing)
+        pending.setdefault(case_id, before)
+
+
+def _summed(figures: Iterable[dict]) -> dict:
+    total: dict = {}
+    for by_period in figures:
+        for period, by_path in by_period.items():
+            for path, numbers in by_path.items():
+                kept = total.setdefault(period, {}).get(path)
+                total[period][path] = (
+                    list(numbers) if kept is None else [a + b for a, b in zip(kept, numbers, strict=True)]
+                )
+    return total
+
+
+@contextlib.contextmanager
+def counting_cases():
+    """Add the kept figures' differences of the cases written inside the block once, when it ends (the
+    recruitment import's rows: ``importers.RecruitmentImporter.writing``), instead of at every write.
+
+    Each case's figures are read before its first write in the block and after the block, so a row
+    rolled back to its savepoint since changes nothing. Use it inside the transaction of the writes;
+    nested blocks add when the outermost ends; an error leaves the block without adding (the
+    transaction is being rolled back)."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending: dict[int, tuple[dict, dict]] = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if pending:
+        after = figures_of(pending)
+        before = tuple(_summed(figures[part] for figures in pending.values()) for part in (0, 1))
+        count_case(before, after)
 
 
 PATH_CATEGORIES = [Category.APPLICANT, Category.ACTIVIST, Category.CANDIDATE]

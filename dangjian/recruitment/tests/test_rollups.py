@@ -9,8 +9,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from dangjian.core import importing
+from dangjian.core.errors import ServiceError
 from dangjian.members import services as member_services
 from dangjian.members.protected import reveal
 from dangjian.members.tests.conftest import id_number
@@ -289,3 +291,24 @@ def test_a_wrong_people_row_is_named_by_the_verify_pass(frozen_today, tree, peop
     assert f"党组织 {tree['city'].pk} 入党申请人子树的 people:汇总 0,实际 1" in str(raised.value)
     call_command("rebuild_rollups", stdout=StringIO())
     assert OnPathSubtreeRollup.objects.get(org=tree["city"]).people == 1
+
+
+def test_counting_cases_adds_once_when_the_block_ends(
+    frozen_today, tree, walk, system_actor, everyone, dept_admin
+):
+    """An import's rows: a case's figures read before its first write, the differences added when the
+    outermost block ends, and a row rolled back to its savepoint leaving nothing."""
+    city = tree["city"]
+    existing = walk(2, name="已有申请人")
+    with transaction.atomic(), services.counting_cases():
+        services.record_step(system_actor, existing, 3, occurred_on=GOOD_DATES[3])
+        with services.counting_cases():  # nested: added when the outermost ends
+            walk(4, name="新积极分子")
+        with pytest.raises(ServiceError, match="不能早于"), transaction.atomic():
+            walk(3, dates={3: date(2023, 1, 1)}, name="倒序申请人")  # step 3 before step 2: refused
+        assert value(dept_admin, city, "recruitment.open_cases") == 1  # nothing added yet
+        assert value(dept_admin, city, "recruitment.steps", PERIODS[0]) == 2
+    assert value(dept_admin, city, "recruitment.open_cases") == 2
+    assert value(dept_admin, city, "recruitment.stage_2") == 2
+    assert value(dept_admin, city, "recruitment.steps", PERIODS[0]) == 7  # 3 + 4
+    assert_kept_equals_live(everyone, list(tree.values()))

@@ -214,10 +214,8 @@ def work(tree, system_actor, frozen_today):
             failure_reason="" if passed else "quorum",
         )
     # Written directly above: their kept figures as the recruitment services would add them.
-    for written in (first, second, third, completed):
-        recruitment_services.count_case(
-            recruitment_services.NOTHING, recruitment_services.figures_of(written)
-        )
+    written = [first.pk, second.pk, third.pk, completed.pk]
+    recruitment_services.count_case(recruitment_services.NOTHING, recruitment_services.figures_of(written))
     return {"a1": a1, "a2": a2, "b1": b1}
 
 
