@@ -220,8 +220,6 @@ def main() -> None:
     pages = {
         "statistics tables (root, all tables, by subordinates)": f"/reports/?org={root.pk}",
         "dashboard (root)": f"/reports/dashboard/?org={root.pk}",
-        # Above dashboard.WORK_LIMIT members the page asks for the apps' headline figures afterwards.
-        "dashboard work figures (root)": f"/reports/dashboard/work/?org={root.pk}",
         "activities figures (root, this year)": f"/activities/figures/?within={root.pk}",
     }
     for label, url in pages.items():

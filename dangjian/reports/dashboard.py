@@ -23,10 +23,6 @@ from dangjian.reports.registry import Period
 
 TREND_YEARS = 10
 REMINDER_LIMIT = 20_000  # members in the subtree up to which the dashboard lists the reminders itself
-# Members in the subtree up to which the page counts the other apps' figures (activities, dues) itself.
-# They are counted live from their records (a province's month: ~10 million bills, 2.1 s at its root,
-# bench/README.md); above this the page is shown at once and asks for them by a second request.
-WORK_LIMIT = 200_000
 HEADLINE = (
     "members.total",
     "members.category.probationary",
@@ -119,17 +115,18 @@ def panel(key: str, user, org: Org, today: date) -> dict | None:
     return None
 
 
-def work_headline(user, org: Org, period: Period, counted: bool = True) -> list[dict]:
-    """The headline figures of development, organizational life and dues (one query per source); when
-    not ``counted``, the same items without their values (the page asks for them afterwards)."""
+def work_headline(user, org: Org, period: Period) -> list[dict]:
+    """The headline figures of development, organizational life and dues (one query per source, each
+    answered from its app's roll-ups for a viewer of the whole subtree: milliseconds at a province's
+    root, bench/README.md)."""
     indicators = registry.lookup(key for key in WORK_HEADLINE if registry.get(key) is not None)
-    values = registry.compute(user, org, period, indicators) if counted else {}
+    values = registry.compute(user, org, period, indicators)
     return [
         {
             "key": indicator.key,
             "label": indicator.name + ("(当前)" if indicator.source.current else "(今年)"),
-            "value": values.get(indicator.key),
-            "text": wan(values[indicator.key]) if counted else "",
+            "value": values[indicator.key],
+            "text": wan(values[indicator.key]),
             "unit": indicator.unit,
             "url": registry.records_url(indicator.key, org, period),
         }
@@ -204,8 +201,7 @@ def build(user, org: Org, today: date, records_url: Callable[[str], str]) -> dic
             for key in HEADLINE
         ],
         "charts": {name: series(name) for name in SERIES},
-        "work_headline": work_headline(user, org, period, counted=members <= WORK_LIMIT),
-        "work_later": members > WORK_LIMIT,
+        "work_headline": work_headline(user, org, period),
         "panels": panels_for(user, org, today),
         "trend": trend(user, org, today, link),
         "reminders": {

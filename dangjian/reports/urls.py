@@ -10,5 +10,4 @@ urlpatterns = [
     path("indicators/<str:key>/", views.records, name="records"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/panels/<str:key>/", views.dashboard_panel, name="dashboard_panel"),
-    path("dashboard/work/", views.dashboard_work, name="dashboard_work"),
 ]

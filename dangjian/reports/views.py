@@ -228,18 +228,7 @@ def dashboard_page(request):
     for found in data["panels"]:
         if found.get("later"):
             found["later_url"] = reverse("reports:dashboard_panel", args=[found["key"]]) + f"?org={org.pk}"
-    if data["work_later"]:
-        data["work_later_url"] = reverse("reports:dashboard_work") + f"?org={org.pk}"
     return render(request, "reports/dashboard.html", {"org": org, "today": today, "data": data})
-
-
-@require_GET
-def dashboard_work(request):
-    """The other apps' headline figures by themselves: fetched by the dashboard after it has been shown,
-    for a subtree above ``dashboard.WORK_LIMIT`` members."""
-    org = org_of(request)
-    period = Period.year(timezone.localdate().year)
-    return JsonResponse({"items": dashboard.work_headline(request.user, org, period)})
 
 
 def dashboard_panel(request, key: str):

@@ -100,21 +100,6 @@
       .catch(function () { waiting.querySelector("p").textContent = "统计未能完成,请点击各颜色查看。"; });
   }
 
-  // The other apps' headline figures of a large subtree (activities, dues) come by a second request.
-  if (data.work_later_url) {
-    fetch(data.work_later_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
-      .then(function (work) {
-        work.items.forEach(function (item) {
-          var node = document.querySelector('[data-work="' + item.key + '"]');
-          if (node) { node.textContent = item.text; }
-        });
-      })
-      .catch(function () {
-        document.querySelectorAll("[data-work]").forEach(function (node) { node.textContent = "未能统计"; });
-      });
-  }
-
   (data.panels || []).forEach(function (panel) {
     if (panel.later_url) { showLater(panel); return; }
     if (document.getElementById("chart-panel-" + panel.key)) { drawPanel(panel); }
