@@ -384,13 +384,16 @@ class AttendanceRollup(models.Model):
     ``held_on`` and ``kind`` copy the activity's. ``manage.py rebuild_rollups`` rebuilds and verifies them.
     """
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    # Derived rows: no database constraints (as ``reports.models.derived_org_key``): their deferred checks
+    # took 10 s at the COMMIT of a province's rebuild for one month of activities; Django still deletes
+    # the rows with their activity, and rebuild_rollups verifies them.
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     path = models.CharField(max_length=255)
-    host = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    host = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     host_path = models.CharField(max_length=255)
     held_on = models.DateField()
-    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+")
+    kind = models.ForeignKey(ActivityKind, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     expected = models.PositiveIntegerField()
     present = models.PositiveIntegerField()
     present_hours = models.DecimalField(max_digits=12, decimal_places=1)
