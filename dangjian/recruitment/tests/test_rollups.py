@@ -14,12 +14,10 @@ from django.db import transaction
 from dangjian.core import importing
 from dangjian.core.errors import ServiceError
 from dangjian.members import services as member_services
-from dangjian.members.protected import reveal
 from dangjian.members.tests.conftest import id_number
 from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Org
 from dangjian.recruitment import indicators, services
-from dangjian.recruitment.importers import RecruitmentImporter
 from dangjian.recruitment.models import (
     CaseStageRollup,
     OnPathRollup,
@@ -28,7 +26,7 @@ from dangjian.recruitment.models import (
 )
 from dangjian.recruitment.rules import VoteCount
 from dangjian.recruitment.tests.conftest import GOOD_DATES
-from dangjian.recruitment.tests.test_import import csv, later
+from dangjian.recruitment.tests.test_import import import_two, later
 from dangjian.reports import registry, rollups
 from dangjian.reports.registry import Period
 from dangjian.reports.tests import helpers
@@ -126,14 +124,7 @@ def test_every_service_keeps_the_rollups(frozen_today, tree, walk, system_actor,
 def test_an_import_taken_back_takes_its_cases_out(
     frozen_today, tree, people, sponsors, county_admin, actor_for, everyone, dept_admin
 ):
-    first = people(category="applicant", name="周撤销", applied_on=date(2023, 1, 1))
-    second = people(category="applicant", name="吴撤销", applied_on=date(2023, 1, 5))
-    content = csv(
-        f"周撤销,{reveal(first, 'id_number')},2023-01-05,2023-01-20,2023-03-10,2023-03-15,2023-03-20,,介绍人甲",
-        f"吴撤销,{reveal(second, 'id_number')},2023-01-05,2023-01-20,,,,,",
-    )
-    actor = actor_for(county_admin, "import")
-    batch = importing.commit(actor, importing.preview(RecruitmentImporter(), actor, "发展党员.csv", content))
+    batch, _, _ = import_two(people, county_admin, actor_for)  # one case to step 6, one to step 2
     assert value(dept_admin, tree["city"], "recruitment.open_cases") == 2
     assert value(dept_admin, tree["city"], "recruitment.stage_2") == 1
     assert value(dept_admin, tree["city"], "recruitment.steps", PERIODS[0]) == 7
