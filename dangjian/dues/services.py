@@ -44,14 +44,13 @@ from dangjian.members.models import Member, Transfer, TransferDirection, Transfe
 from dangjian.orgs.models import Org
 from dangjian.orgs.rules import temporary_branch_restriction
 from dangjian.reports.subtrees import (
-    add_to_subtrees_by_year,
     differences_by_period,
     insert_subtrees,
     listed,
     move_subtree,
     rebuilding,
-    replacing,
-    write_rows,
+    recount_direct_rows,
+    union_side,
 )
 
 BILL_CHUNK = 5000
@@ -914,39 +913,22 @@ def recount_dues(keys: Iterable[tuple[int, date]]) -> None:
         by_month.setdefault(month, set()).add(org_id)
     if not by_month:
         return
-    zero = indicators.zero_row()
-    names = indicators.NAMES
     order = sorted((month, org_id) for month, org_ids in by_month.items() for org_id in org_ids)
-    # Make sure every row exists, then lock it: a concurrent recount of the same (org, month) waits here
-    # for this one to commit, then reads its rows and the bills (no lost update, no unique error).
-    write_rows(DuesRollup, ("month", "org_id"), names, "DO NOTHING", [[*key, *zero] for key in order])
-    old, new = {}, {}
-    for month, org_ids in sorted(by_month.items()):
-        rows = DuesRollup.objects.select_for_update().filter(month=month, org_id__in=listed(org_ids))
-        old.update({(month, org_id): values for org_id, *values in rows.values_list("org_id", *names)})
-        new.update(
-            indicators.rollup_rows(
-                DuesBill.objects.filter(month=month, org_id__in=listed(org_ids)),
-                DuesPayment.objects.filter(
-                    paid_on__gte=month, paid_on__lt=rules.add_months(month, 1), org_id__in=listed(org_ids)
-                ),
+
+    def count() -> dict[tuple, list]:
+        new = {}
+        for month, org_ids in sorted(by_month.items()):
+            new.update(
+                indicators.rollup_rows(
+                    DuesBill.objects.filter(month=month, org_id__in=listed(org_ids)),
+                    DuesPayment.objects.filter(
+                        paid_on__gte=month, paid_on__lt=rules.add_months(month, 1), org_id__in=listed(org_ids)
+                    ),
+                )
             )
-        )
-    write_rows(
-        DuesRollup,
-        ("month", "org_id"),
-        names,
-        replacing(names),
-        [[*key, *new.get(key, zero)] for key in order],
-    )
-    for month, org_ids in by_month.items():  # a row of zeros is no row (as when rebuilt)
-        DuesRollup.objects.filter(month=month, org_id__in=listed(org_ids), **dict.fromkeys(names, 0)).delete()
-    paths = dict(Org.objects.filter(pk__in=listed({org_id for _, org_id in order})).values_list("pk", "path"))
-    changes: dict[date, dict[str, list]] = {}
-    for month, org_id in order:
-        before, after = old.get((month, org_id), zero), new.get((month, org_id), zero)
-        changes.setdefault(month, {})[paths[org_id]] = [a - b for a, b in zip(after, before, strict=True)]
-    add_to_subtrees_by_year(changes, DuesSubtreeRollup, names)
+        return new
+
+    recount_direct_rows(DuesRollup, DuesSubtreeRollup, indicators.NAMES, order, count)
 
 
 def rebuild_dues_rollups() -> int:
@@ -959,19 +941,14 @@ def rebuild_dues_rollups() -> int:
         DuesPayment.objects.all()
     ).query.sql_with_params()
 
-    def side(alias: str, columns: dict[str, str]) -> str:
-        own = set(columns.values())
-        # Named: the first SELECT of a UNION names its columns.
-        return ", ".join(f"{alias}.{name} AS {name}" if name in own else f"0 AS {name}" for name in names)
-
     tables = [DuesRollup._meta.db_table, DuesSubtreeRollup._meta.db_table]
     with rebuilding(tables), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {tables[0]} (org_id, month, {', '.join(names)}) "
             f"SELECT u.org_id, u.month, {', '.join(f'SUM(u.{name})' for name in names)} FROM ("
-            f"SELECT b.org_id AS org_id, b.month AS month, {side('b', indicators.BILL_COLUMNS)} "
+            f"SELECT b.org_id AS org_id, b.month AS month, {union_side('b', indicators.BILL_COLUMNS.values(), names)} "
             f"FROM ({bills_sql}) b UNION ALL "
-            f"SELECT p.org_id, p.month, {side('p', indicators.PAYMENT_COLUMNS)} FROM ({payments_sql}) p"
+            f"SELECT p.org_id, p.month, {union_side('p', indicators.PAYMENT_COLUMNS.values(), names)} FROM ({payments_sql}) p"
             ") u GROUP BY u.org_id, u.month",
             (*bills_params, *payments_params),
         )

@@ -284,6 +284,7 @@ register(
 
 CASE_NAMES = ["open_cases"]
 PEOPLE_NAMES = ["people"]
+PATH_CATEGORIES = sorted(PEOPLE_CATEGORIES.values())  # the categories the people rows are kept by
 MONTH_NAMES = ["steps", "applications", "steps_warned", "votes", "votes_failed"]
 STEP_NAMES, VOTE_NAMES = MONTH_NAMES[:3], MONTH_NAMES[3:]
 EVERY = Period(date.min, date.max)

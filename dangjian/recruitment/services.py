@@ -49,14 +49,13 @@ from dangjian.recruitment.models import (
 )
 from dangjian.reports.subtrees import (
     add_differences,
-    add_to_subtrees_by_year,
     differences_by_period,
     insert_subtrees,
     listed,
     move_subtree,
     rebuilding,
-    replacing,
-    write_rows,
+    recount_direct_rows,
+    union_side,
 )
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -789,10 +788,6 @@ def counting_cases():
         count_case(before, after)
 
 
-PATH_CATEGORIES = [Category.APPLICANT, Category.ACTIVIST, Category.CANDIDATE]
-ON_PATH_KEYS = ("category", "org_id")
-
-
 def recount_people(org_ids: set[int], new_member_ids: list[int] | None = None) -> None:
     """members.services' change hook: recount the people on the path on these orgs' rolls (the people
     source's own count over the orgs' records), inside the caller's transaction, and add the difference
@@ -800,32 +795,13 @@ def recount_people(org_ids: set[int], new_member_ids: list[int] | None = None) -
     bulk import (then with the orgs of the records created)."""
     if not org_ids:
         return
-    names = indicators.PEOPLE_NAMES
-    order = sorted((category.value, org_id) for org_id in org_ids for category in PATH_CATEGORIES)
-    # Make sure every row exists, then lock it: a concurrent recount of the same org waits here for this
-    # one to commit, then reads its rows and the records (no lost update, no unique error).
-    write_rows(OnPathRollup, ON_PATH_KEYS, names, "DO NOTHING", [[*key, 0] for key in order])
-    rows = OnPathRollup.objects.select_for_update().filter(org_id__in=listed(org_ids))
-    old = {
-        (category, org_id): people
-        for org_id, category, people in rows.values_list("org_id", "category", "people")
-    }
-    counted = indicators.people_counts(Member.objects.filter(org_id__in=listed(org_ids)))
-    new = {(row["category"], row["org_id"]): row["people"] for row in counted}
-    write_rows(
-        OnPathRollup, ON_PATH_KEYS, names, replacing(names), [[*key, new.get(key, 0)] for key in order]
-    )
-    OnPathRollup.objects.filter(org_id__in=listed(org_ids), people=0).delete()  # as when rebuilt
-    deltas = {key: new.get(key, 0) - old.get(key, 0) for key in order}
-    changed = {org_id for (_, org_id), delta in deltas.items() if delta}
-    if not changed:  # most writes (a full member's record) change nobody on the path
-        return
-    paths = dict(Org.objects.filter(pk__in=listed(changed)).values_list("pk", "path"))
-    changes: dict[str, dict[str, list[int]]] = {}
-    for (category, org_id), delta in deltas.items():
-        if delta:
-            changes.setdefault(category, {})[paths[org_id]] = [delta]
-    add_to_subtrees_by_year(changes, OnPathSubtreeRollup, names)
+    order = sorted((category, org_id) for org_id in org_ids for category in indicators.PATH_CATEGORIES)
+
+    def count() -> dict[tuple, list[int]]:
+        counted = indicators.people_counts(Member.objects.filter(org_id__in=listed(org_ids)))
+        return {(row["category"], row["org_id"]): [row["people"]] for row in counted}
+
+    recount_direct_rows(OnPathRollup, OnPathSubtreeRollup, indicators.PEOPLE_NAMES, order, count)
 
 
 def rebuild_recruitment_rollups() -> int:
@@ -857,16 +833,9 @@ def rebuild_recruitment_rollups() -> int:
             .query.sql_with_params()
         )
 
-        def side(alias: str, own: list[str]) -> str:
-            # Named: the first SELECT of a UNION names its columns.
-            return ", ".join(
-                f"{alias}.{name} AS {name}" if name in own else f"0 AS {name}"
-                for name in indicators.MONTH_NAMES
-            )
-
         return (
-            f"SELECT s.org_id AS org_id, s.month AS month, {side('s', indicators.STEP_NAMES)} FROM ({steps}) s "
-            f"UNION ALL SELECT v.org_id, v.month, {side('v', indicators.VOTE_NAMES)} FROM ({votes}) v",
+            f"SELECT s.org_id AS org_id, s.month AS month, {union_side('s', indicators.STEP_NAMES, indicators.MONTH_NAMES)} FROM ({steps}) s "
+            f"UNION ALL SELECT v.org_id, v.month, {union_side('v', indicators.VOTE_NAMES, indicators.MONTH_NAMES)} FROM ({votes}) v",
             (*step_params, *vote_params),
         )
 

@@ -178,6 +178,42 @@ def add_rows(model, names: list[str], changes: dict[tuple, list]) -> None:
     )
 
 
+def recount_direct_rows(direct, subtree, names: list[str], order: list[tuple], count) -> None:
+    """Bring the direct rows (``direct``, one per period and org) of these (period, org id) keys up to date,
+    inside the caller's transaction, and add their differences to the subtree rows (``subtree``).
+
+    ``count()`` answers the live counts ({(period, org id): one number per ``names``}); it is called once
+    the rows are locked. Every row is made to exist first, then locked: a concurrent recount of the same
+    (period, org) waits here for this one to commit, then reads its rows and the records (no lost update,
+    no unique error). A row of zeros is no row, as when rebuilt."""
+    if not order:
+        return
+    (key,) = keys_of(direct)
+    columns = (key, "org_id")
+    zero = [0] * len(names)
+    org_ids, periods = {org_id for _, org_id in order}, sorted({period for period, _ in order})
+    write_rows(direct, columns, names, "DO NOTHING", [[*row, *zero] for row in order])
+    rows = direct.objects.select_for_update().filter(**{f"{key}__in": periods}, org_id__in=listed(org_ids))
+    old = {(period, org_id): values for org_id, period, *values in rows.values_list("org_id", key, *names)}
+    new = count()
+    write_rows(direct, columns, names, replacing(names), [[*row, *new.get(row, zero)] for row in order])
+    direct.objects.filter(
+        **{f"{key}__in": periods}, org_id__in=listed(org_ids), **dict.fromkeys(names, 0)
+    ).delete()
+    deltas = {
+        row: [a - b for a, b in zip(new.get(row, zero), old.get(row, zero), strict=True)] for row in order
+    }
+    changed = {org_id for (_, org_id), delta in deltas.items() if any(delta)}
+    if not changed:
+        return
+    paths = dict(Org.objects.filter(pk__in=listed(changed)).values_list("pk", "path"))
+    changes: dict = {}
+    for (period, org_id), delta in deltas.items():
+        if any(delta):
+            changes.setdefault(period, {})[paths[org_id]] = delta
+    add_to_subtrees_by_year(changes, subtree, names)
+
+
 def move_subtree(model, names: list[str], org: Org, old_path: str) -> None:
     """The subtree rows (``model``) of a moved org's subtree take the new paths and depths, and the org's
     subtree totals leave the old ancestors and join the new ones."""
@@ -272,6 +308,13 @@ def insert_subtrees(model, names: list[str], own_rows) -> int:
             )
             written += cursor.rowcount
     return written
+
+
+def union_side(alias: str, own, names: list[str]) -> str:
+    """The select list of one side of a UNION of counts from two sources: ``alias``'s own columns
+    (``own``) by name, 0 for the other side's. Named: the first SELECT of a UNION names its columns."""
+    own = set(own)
+    return ", ".join(f"{alias}.{name} AS {name}" if name in own else f"0 AS {name}" for name in names)
 
 
 def emptied(tables: list[str]) -> None:
