@@ -36,6 +36,7 @@ import functools
 import json
 import operator
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -349,7 +350,7 @@ def register_kept(kept: Kept) -> None:
 
 def kept_names() -> str:
     """What ``rebuild`` writes, in Chinese: 党员和党组织统计汇总 and each other app's (for messages)."""
-    return "党员和党组织统计汇总" + "".join(f"、{kept.name}汇总" for kept in others)
+    return f"{MEMBERS_PART}汇总" + "".join(f"、{kept.name}汇总" for kept in others)
 
 
 def other_differences() -> list[str]:
@@ -368,32 +369,91 @@ def memory_for_rebuilding() -> None:
             cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
 
 
-@transaction.atomic
+# The rebuild's parts run side by side, each in its own transaction and database connection, this many at
+# a time (PostgreSQL, outside a caller's transaction): most of their statements (INSERT … SELECT, index
+# builds, ANALYZE) run on one core of the server, and the parts share no table they write.
+REBUILD_WORKERS = 2
+MEMBERS_PART = "党员和党组织统计"
+
+
 def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
     """Recompute every row of the ``years`` years up to ``year`` (this year by default) from the members
     and the orgs, and the roll-ups other apps keep (``others``, all of them); answers the rows written. Years before them are computed live from the records' dates
     (members.total of the nine before the latest is on its rows).
 
     On PostgreSQL the tables are emptied with TRUNCATE: readers and writers of the roll-ups wait for the
-    rebuild to commit (about a minute for a province: bench/README.md) instead of it deleting millions of
-    rows one by one."""
+    rebuild to commit (about two minutes for a province: bench/README.md) instead of it deleting millions
+    of rows one by one. Called outside a transaction there, the parts (the member and org roll-ups, each
+    other app's) run side by side, each rebuilt whole in its own transaction: one that fails leaves its
+    tables as they were and the error is raised once the others are done. Otherwise (SQLite, a caller's
+    transaction) they run one after the other in one transaction."""
     year = year or timezone.localdate().year
+    parts = {MEMBERS_PART: functools.partial(_rebuild_members, year, years)}
+    parts.update((kept.name, kept.rebuild) for kept in others)
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            memory_for_rebuilding()
+            written = {name: build() for name, build in parts.items()}
+            _record_rebuild(actor, year, written)
+        return sum(written.values())
+    written, failed = _side_by_side(parts)
+    with transaction.atomic():  # what was rebuilt is audited, whether or not a part failed
+        _record_rebuild(actor, year, written, failed)
+    if failed:
+        name, error = next(iter(failed.items()))
+        done = "、".join(f"{other}汇总" for other in written) or "其余部分均未"
+        raise PartFailed(f"{name}汇总重建失败,保持重建前的状态({done}已重建):{error}") from error
+    return sum(written.values())
+
+
+def _side_by_side(parts: dict[str, Callable[[], int]]) -> tuple[dict[str, int], dict[str, Exception]]:
+    """Run each part in its own transaction, ``REBUILD_WORKERS`` at a time, in the order given (the
+    longest first: the member part); answers the rows each part wrote and the error of each that failed,
+    once all have ended."""
+
+    def run(build: Callable[[], int]) -> int:
+        try:
+            with transaction.atomic():
+                memory_for_rebuilding()
+                return build()
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=REBUILD_WORKERS) as pool:
+        running = {name: pool.submit(run, build) for name, build in parts.items()}
+    failed = {name: future.exception() for name, future in running.items() if future.exception()}
+    return {name: future.result() for name, future in running.items() if name not in failed}, failed
+
+
+class PartFailed(Exception):
+    """A part of a side-by-side rebuild failed: its tables are as they were, the other parts' rebuilt."""
+
+
+def _record_rebuild(actor: Actor, year: int, written: dict[str, int], failed: dict | None = None) -> None:
+    """One audit entry for the rebuild: the rows of each part rebuilt, and the part that failed if any
+    (the year's ``RollupYear``, unsaved when the member part has never been built)."""
+    by_app = {name: rows for name, rows in written.items() if name != MEMBERS_PART}
+    after = {"year": year, "rows": written.get(MEMBERS_PART, 0), **({"others": by_app} if by_app else {})}
+    if failed:
+        after["failed"] = {name: str(error) for name, error in failed.items()}
+    record(
+        actor,
+        "reports.rebuild_rollups",
+        RollupYear.objects.filter(year=year).first() or RollupYear(year=year),
+        after=after,
+    )
+
+
+def _rebuild_members(year: int, years: int) -> int:
+    """The member and org roll-ups of the ``years`` years up to ``year``, from scratch."""
     tables = [model._meta.db_table for model in (MemberRollup, SubtreeRollup, OrgSubtreeRollup)]
-    memory_for_rebuilding()
     RollupYear.objects.all().delete()
     written = 0
     with rebuilding(tables):
         for kept in range(year - years + 1, year + 1):
             written += _insert_direct(kept) + _insert_subtrees(kept) + _insert_org_subtrees(kept)
             RollupYear.objects.create(year=kept, built_at=timezone.now())
-    by_app = {kept.name: kept.rebuild() for kept in others}
-    record(
-        actor,
-        "reports.rebuild_rollups",
-        RollupYear.objects.get(year=year),
-        after={"year": year, "rows": written, **({"others": by_app} if by_app else {})},
-    )
-    return written + sum(by_app.values())
+    return written
 
 
 def _insert_direct(year: int) -> int:

@@ -1,6 +1,7 @@
 """Per-org roll-ups: kept by every member service in the same transaction, never different from the live
 count, read instead of the live query only when they answer exactly, rebuilt and verified by a command."""
 
+import re
 from datetime import date
 from io import StringIO
 
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dangjian.core import importing
+from dangjian.core.models import AuditEntry
 from dangjian.members import services
 from dangjian.members.importers import MemberImporter
 from dangjian.members.tests.conftest import id_number
@@ -368,3 +370,51 @@ def test_an_org_whose_members_all_left_keeps_their_earlier_totals(population, tr
     total = [registry.get("members.total")]
     assert registry.compute(dept_admin, branch, Period.year(2024), total) == {"members.total": 1}
     assert registry.compute(dept_admin, branch, THIS_YEAR, total) == {"members.total": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_parts_of_a_rebuild_run_side_by_side(population, tree, system_actor, monkeypatch):
+    """Called outside a transaction on PostgreSQL, each part (the member and org roll-ups, each app's) is
+    rebuilt in a transaction of its own beside the others: a part that fails leaves its writes undone, the
+    others are rebuilt all the same, and its error is raised."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the parts run one after the other there")
+    transactions = {}
+
+    def watched(kept):
+        def build():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT txid_current()")
+                transactions[kept.name] = cursor.fetchone()[0]
+            return kept.rebuild()
+
+        return rollups.Kept(kept.name, build, kept.differences)
+
+    monkeypatch.setattr(rollups, "others", [watched(kept) for kept in rollups.others])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
+        caller = cursor.fetchone()[0]
+    rollups.rebuild(system_actor, 2026)
+    assert set(transactions) == {kept.name for kept in rollups.others} and caller not in transactions.values()
+    assert len(set(transactions.values())) == len(transactions), (
+        "each app's part has a transaction of its own"
+    )
+    assert rollups.kept_years() == {2025, 2026}
+    assert rollups.differences(2026) == [] and rollups.other_differences() == []
+    entry = AuditEntry.objects.get(action="reports.rebuild_rollups")
+    assert set(entry.after["others"]) == {kept.name for kept in rollups.others}
+
+    def broken():
+        Org.objects.filter(pk=tree["city"].pk).update(name="写了一半")
+        raise RuntimeError("这一部分失败了")
+
+    MemberRollup.objects.all().delete()
+    RollupYear.objects.all().delete()
+    monkeypatch.setattr(rollups, "others", [rollups.Kept("坏的", broken, list)])
+    failed = "坏的汇总重建失败,保持重建前的状态(党员和党组织统计汇总已重建):这一部分失败了"
+    with pytest.raises(CommandError, match=re.escape(failed)):
+        call_command("rebuild_rollups", stdout=StringIO())
+    assert Org.objects.get(pk=tree["city"].pk).name == tree["city"].name
+    assert rollups.kept_years() == {2025, 2026} and rollups.differences(2026) == []
+    entry = AuditEntry.objects.filter(action="reports.rebuild_rollups").latest("seq")
+    assert entry.after["failed"] == {"坏的": "这一部分失败了"} and entry.after["rows"] > 0

@@ -5,8 +5,10 @@ org: rollups.register_kept), then verify them against the live counts.
 Run it once after installing or upgrading, after a bulk load made outside the services, and on 1 January
 (the roll-ups hold this year and the last, each row with the members' total of the nine years before its
 own: until rebuilt, the new year's figures are computed live). On PostgreSQL the rebuild empties the
-tables with TRUNCATE: statistics pages and member writes wait for it (about 2 minutes for a province). It exits with an error and names the first differences when the kept rows disagree with a live
-count.
+tables with TRUNCATE: statistics pages and member writes wait for it (about a minute and a half for a
+province), and the parts (the member and org roll-ups, each app's) are rebuilt side by side, each in its
+own transaction (rollups.rebuild). It exits with an error and names the first differences when the kept
+rows disagree with a live count.
 """
 
 import time
@@ -36,7 +38,10 @@ class Command(BaseCommand):
         if not verify_only:
             started = time.perf_counter()
             years = max(1, years)
-            rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, years)
+            try:
+                rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, years)
+            except rollups.PartFailed as failed:
+                raise CommandError(f"{failed}。排除原因后请再运行一次。") from failed
             before = f"及此前 {years - 1} 个年度" if years > 1 else ""
             self.stdout.write(
                 f"已重建 {year} 年度{before}的{rollups.kept_names()} {rows} 行,"
