@@ -370,13 +370,14 @@ def memory_for_rebuilding() -> None:
 
 
 # The rebuild's parts run side by side, each in its own transaction and database connection, this many at
-# a time (PostgreSQL, outside a caller's transaction): most of their statements (INSERT … SELECT, index
-# builds, ANALYZE) run on one core of the server, and the parts share no table they write.
+# a time by default (PostgreSQL, outside a caller's transaction): most of their statements (INSERT …
+# SELECT, index builds, ANALYZE) run on one core of the server, and the parts share no table they write.
+# Two for the two cores of the machines measured (bench/README.md); ``rebuild_rollups --workers`` for more.
 REBUILD_WORKERS = 2
 MEMBERS_PART = "党员和党组织统计"
 
 
-def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
+def rebuild(actor: Actor, year: int | None = None, years: int = YEARS, workers: int = REBUILD_WORKERS) -> int:
     """Recompute every row of the ``years`` years up to ``year`` (this year by default) from the members
     and the orgs, and the roll-ups other apps keep (``others``, all of them); answers the rows written. Years before them are computed live from the records' dates
     (members.total of the nine before the latest is on its rows).
@@ -396,7 +397,7 @@ def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
             written = {name: build() for name, build in parts.items()}
             _record_rebuild(actor, year, written)
         return sum(written.values())
-    written, failed = _side_by_side(parts)
+    written, failed = _side_by_side(parts, workers)
     with transaction.atomic():  # what was rebuilt is audited, whether or not a part failed
         _record_rebuild(actor, year, written, failed)
     if failed:
@@ -406,8 +407,8 @@ def rebuild(actor: Actor, year: int | None = None, years: int = YEARS) -> int:
     return sum(written.values())
 
 
-def _side_by_side(parts: dict[str, Callable[[], int]]) -> tuple[dict[str, int], dict[str, Exception]]:
-    """Run each part in its own transaction, ``REBUILD_WORKERS`` at a time, in the order given (the
+def _side_by_side(parts: dict[str, Callable[[], int]], workers: int) -> tuple[dict, dict[str, Exception]]:
+    """Run each part in its own transaction, ``workers`` at a time, in the order given (the
     longest first: the member part); answers the rows each part wrote and the error of each that failed,
     once all have ended."""
 
@@ -419,7 +420,7 @@ def _side_by_side(parts: dict[str, Callable[[], int]]) -> tuple[dict[str, int], 
         finally:
             connection.close()  # this thread's own connection
 
-    with ThreadPoolExecutor(max_workers=REBUILD_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         running = {name: pool.submit(run, build) for name, build in parts.items()}
     failed = {name: future.exception() for name, future in running.items() if future.exception()}
     return {name: future.result() for name, future in running.items() if name not in failed}, failed

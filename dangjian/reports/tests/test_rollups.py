@@ -2,6 +2,7 @@
 count, read instead of the live query only when they answer exactly, rebuilt and verified by a command."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from io import StringIO
 
@@ -390,11 +391,20 @@ def test_on_postgresql_the_parts_of_a_rebuild_run_side_by_side(population, tree,
 
         return rollups.Kept(kept.name, build, kept.differences)
 
+    pools = []  # the number of parts each rebuild runs at a time
+
+    class Pool(ThreadPoolExecutor):
+        def __init__(self, max_workers):
+            pools.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr(rollups, "ThreadPoolExecutor", Pool)
     monkeypatch.setattr(rollups, "others", [watched(kept) for kept in rollups.others])
     with connection.cursor() as cursor:
         cursor.execute("SELECT txid_current()")
         caller = cursor.fetchone()[0]
     rollups.rebuild(system_actor, 2026)
+    assert pools == [rollups.REBUILD_WORKERS]
     assert set(transactions) == {kept.name for kept in rollups.others} and caller not in transactions.values()
     assert len(set(transactions.values())) == len(transactions), (
         "each app's part has a transaction of its own"
@@ -413,7 +423,8 @@ def test_on_postgresql_the_parts_of_a_rebuild_run_side_by_side(population, tree,
     monkeypatch.setattr(rollups, "others", [rollups.Kept("坏的", broken, list)])
     failed = "坏的汇总重建失败,保持重建前的状态(党员和党组织统计汇总已重建):这一部分失败了"
     with pytest.raises(CommandError, match=re.escape(failed)):
-        call_command("rebuild_rollups", stdout=StringIO())
+        call_command("rebuild_rollups", "--workers", "3", stdout=StringIO())
+    assert pools[-1] == 3
     assert Org.objects.get(pk=tree["city"].pk).name == tree["city"].name
     assert rollups.kept_years() == {2025, 2026} and rollups.differences(2026) == []
     entry = AuditEntry.objects.filter(action="reports.rebuild_rollups").latest("seq")

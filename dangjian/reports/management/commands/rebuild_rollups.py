@@ -1,6 +1,6 @@
-"""manage.py rebuild_rollups [--year Y] [--years N] [--verify-only]: rebuild the member roll-ups (per org and per
-subtree), the org counts per subtree and the roll-ups other apps keep (the attendance of activities per
-org: rollups.register_kept), then verify them against the live counts.
+"""manage.py rebuild_rollups [--year Y] [--years N] [--workers N] [--verify-only]: rebuild the member
+roll-ups (per org and per subtree), the org counts per subtree and the roll-ups other apps keep (the
+attendance of activities per org: rollups.register_kept), then verify them against the live counts.
 
 Run it once after installing or upgrading, after a bulk load made outside the services, and on 1 January
 (the roll-ups hold this year and the last, each row with the members' total of the nine years before its
@@ -31,15 +31,29 @@ class Command(BaseCommand):
             default=rollups.YEARS,
             help=f"保留全部统计项的年度数(含今年),默认{rollups.YEARS}(今年和上一年度;每个年度另存此前九年的党员总数,供近十年趋势读取);1 则只保留今年",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=rollups.REBUILD_WORKERS,
+            help=f"PostgreSQL 上同时重建的汇总项数(每项各用一个数据库连接和事务),默认{rollups.REBUILD_WORKERS};数据库服务器的处理器核数较多时可调大",
+        )
         parser.add_argument("--verify-only", action="store_true", help="只核对,不重建")
 
-    def handle(self, *args, year=None, years=rollups.YEARS, verify_only=False, **options):
+    def handle(
+        self,
+        *args,
+        year=None,
+        years=rollups.YEARS,
+        workers=rollups.REBUILD_WORKERS,
+        verify_only=False,
+        **options,
+    ):
         year = year or timezone.localdate().year
         if not verify_only:
             started = time.perf_counter()
             years = max(1, years)
             try:
-                rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, years)
+                rows = rollups.rebuild(Actor.command("rebuild_rollups"), year, years, workers)
             except rollups.PartFailed as failed:
                 raise CommandError(f"{failed}。排除原因后请再运行一次。") from failed
             before = f"及此前 {years - 1} 个年度" if years > 1 else ""
