@@ -108,9 +108,9 @@ def test_a_general_branch_is_sized_by_its_branches(tree, system_actor, counts):
     result = rules.findings_for([Org.objects.get(pk=general.pk)], TODAY)
     assert [f.finding.rule_id for f in result] == ["org.no_committee", "org.kind_by_size"]
     assert "共有党员101人" in result[1].finding.message
-    # Its own members count too, and a neighbouring general branch's do not (nor do its own to this one).
+    # Its own members count too, and another general branch's (one level deeper) do not, nor the reverse.
     other = services.create_org(
-        system_actor, parent=tree["county_a"], name="学校党总支", kind="general_branch", code="G2"
+        system_actor, parent=tree["town_a"], name="学校党总支", kind="general_branch", code="G2"
     )
     school = services.create_org(system_actor, parent=other, name="学校第一支部", kind="branch", code="G21")
     counts[general.pk] = MemberCounts(full=2)
