@@ -379,12 +379,13 @@ MEMBERS_PART = "党员和党组织统计"
 
 def rebuild(actor: Actor, year: int | None = None, years: int = YEARS, workers: int = REBUILD_WORKERS) -> int:
     """Recompute every row of the ``years`` years up to ``year`` (this year by default) from the members
-    and the orgs, and the roll-ups other apps keep (``others``, all of them); answers the rows written. Years before them are computed live from the records' dates
-    (members.total of the nine before the latest is on its rows).
+    and the orgs, and the roll-ups other apps keep (``others``, all of them); answers the rows written.
+    Years before them are computed live from the records' dates (members.total of the nine before the
+    latest is on its rows).
 
     On PostgreSQL the tables are emptied with TRUNCATE: readers and writers of the roll-ups wait for the
-    rebuild to commit (about two minutes for a province: bench/README.md) instead of it deleting millions
-    of rows one by one. Called outside a transaction there, the parts (the member and org roll-ups, each
+    rebuild to commit (74–97 s for a province: bench/README.md) instead of it deleting millions of rows
+    one by one. Called outside a transaction there, the parts (the member and org roll-ups, each
     other app's) run side by side, each rebuilt whole in its own transaction: one that fails leaves its
     tables as they were and the error is raised once the others are done. Otherwise (SQLite, a caller's
     transaction) they run one after the other in one transaction."""
